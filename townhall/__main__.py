@@ -1,0 +1,116 @@
+"""The ``townhall`` command: serve, migrate, import and export programmes.
+
+``python -m townhall …`` and the ``townhall`` entry point are the same program. Settings come
+from ``TOWNHALL_*`` variables; a bad one stops the command with one line naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from townhall.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("townhall")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"townhall: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    handler: Callable[[Settings, argparse.Namespace], int] = args.handler
+    try:
+        return handler(settings, args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="townhall", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web server")
+    serve.add_argument(
+        "--setup",
+        action="store_true",
+        help="migrate, load the Summit programme into an empty database and print role links",
+    )
+    serve.set_defaults(handler=run_serve)
+
+    database = commands.add_parser("db", help="database schema").add_subparsers(required=True)
+    database.add_parser("upgrade", help="apply all migrations").set_defaults(handler=run_upgrade)
+
+    prog = commands.add_parser("programme", help="import or export a programme")
+    prog_commands = prog.add_subparsers(required=True)
+    importing = prog_commands.add_parser("import", help="import a programme file (TOML or pretalx schedule.json)")
+    importing.add_argument("file", type=Path)
+    importing.set_defaults(handler=run_import)
+    exporting = prog_commands.add_parser("export", help="print a programme in an interchange format")
+    exporting.add_argument("--format", choices=("ics", "xml", "json"), required=True)
+    exporting.add_argument("--event", help="event slug (default: the only event)")
+    exporting.set_defaults(handler=run_export)
+    return parser
+
+
+def run_async(work: Awaitable[int]) -> int:
+    return asyncio.run(work)  # type: ignore[arg-type]
+
+
+def run_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    from townhall.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def run_import(settings: Settings, args: argparse.Namespace) -> int:
+    from townhall.cli_programme import import_file
+
+    return run_async(import_file(settings, args.file))
+
+
+def run_export(settings: Settings, args: argparse.Namespace) -> int:
+    from townhall.cli_programme import export_programme
+
+    return run_async(export_programme(settings, args.format, args.event))
+
+
+def run_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from townhall.cli_programme import setup_demo
+
+    if args.setup:
+        from townhall.migrate import upgrade
+
+        upgrade(settings.database_url)
+        run_async(setup_demo(settings))
+    uvicorn.run(
+        "townhall.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_max_size=1024 * 1024,
+        ws_per_message_deflate=False,
+        proxy_headers=True,
+        log_level=settings.log_level,
+        workers=settings.workers if settings.workers > 1 else None,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

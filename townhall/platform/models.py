@@ -1,0 +1,229 @@
+"""SQLAlchemy models: the programme, its people, live rooms and their event logs.
+
+Every table follows the naming convention below, so Alembic migrations name constraints the
+same way on SQLite and PostgreSQL. Instants are stored in UTC (see :class:`UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware instant, stored as UTC on every backend (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    short_title: Mapped[str | None] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    programme_status: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(500))
+    # Ordered [{"label": "Izmir", "zone": "Europe/Istanbul"}, …]
+    reference_zones: Mapped[list[Any]] = mapped_column(default=list)
+    # Ordered [{"slug", "title", "format", "location", "description", "dates": [iso dates]}]
+    parts: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    sessions: Mapped[list[ProgrammeSession]] = relationship(
+        back_populates="event", order_by="ProgrammeSession.position", cascade="all, delete-orphan"
+    )
+    people: Mapped[list[Person]] = relationship(
+        back_populates="event", order_by="Person.id", cascade="all, delete-orphan"
+    )
+
+
+class Person(Base):
+    """Someone in the programme, or a slot with no named person yet ("Rabat (tbc)")."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("event_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str | None] = mapped_column(String(200))
+    label: Mapped[str | None] = mapped_column(String(300))
+    honorific: Mapped[str | None] = mapped_column(String(60))
+    postnominals: Mapped[str | None] = mapped_column(String(60))
+    position: Mapped[str | None] = mapped_column(String(300))
+    organisation: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(120))
+    country: Mapped[str | None] = mapped_column(String(120))
+
+    event: Mapped[Event] = relationship(back_populates="people")
+
+
+class ProgrammeSession(Base):
+    __tablename__ = "programme_sessions"
+    __table_args__ = (UniqueConstraint("event_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40))
+    format: Mapped[str] = mapped_column(String(20))
+    part: Mapped[str | None] = mapped_column(String(80))
+    day: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    description: Mapped[str] = mapped_column(Text, default="")
+    guiding_questions: Mapped[list[Any]] = mapped_column(default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+    appearances: Mapped[list[Appearance]] = relationship(
+        back_populates="session", order_by="Appearance.position", cascade="all, delete-orphan"
+    )
+    room: Mapped[Room | None] = relationship(
+        back_populates="session", uselist=False, cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def time_to_be_announced(self) -> bool:
+        return self.starts_at is None
+
+
+class Appearance(Base):
+    """A person's part in a programme session: their role and its confirmation status."""
+
+    __tablename__ = "appearances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="confirmed")
+    segment: Mapped[str | None] = mapped_column(String(200))
+    topic: Mapped[str | None] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    session: Mapped[ProgrammeSession] = relationship(back_populates="appearances")
+    person: Mapped[Person] = relationship()
+
+
+class Room(Base):
+    """The live room of an online or hybrid programme session."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("programme_sessions.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(20), default="scheduled")
+    state_since: Mapped[datetime] = mapped_column(default=utcnow)
+    # A moderator's override holds until this instant; the programme clock drives it after.
+    manual_until: Mapped[datetime | None]
+    # Changes whenever the room's event log is reset, so stale resumes get a snapshot.
+    epoch: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    opens_minutes_before: Mapped[int | None] = mapped_column(Integer)
+    premoderation: Mapped[bool] = mapped_column(Boolean, default=True)
+    stage_url: Mapped[str | None] = mapped_column(String(1000))
+    stream_url: Mapped[str | None] = mapped_column(String(1000))
+
+    session: Mapped[ProgrammeSession] = relationship(back_populates="room")
+
+
+class RoomEvent(Base):
+    """One committed change of a room, numbered by the room's sequence."""
+
+    __tablename__ = "room_events"
+    __table_args__ = (UniqueConstraint("room_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(80))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # public | panel | staff | participant (then participant_id names who)
+    visibility: Mapped[str] = mapped_column(String(20), default="public")
+    participant_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Participant(Base):
+    """A pseudonymous member of an event's audience, known by a cookie."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    banned_at: Mapped[datetime | None]
+
+
+class ClockAnchor(Base):
+    """Where a rehearsal clock started, shared by every server process."""
+
+    __tablename__ = "clock_anchors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_now: Mapped[datetime]
+    anchored_at: Mapped[datetime]

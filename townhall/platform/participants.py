@@ -1,0 +1,55 @@
+"""The audience: pseudonymous participants of an event, known by a cookie."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .errors import Invalid
+from .models import Participant
+
+MAX_NAME = 60
+
+
+def clean_display_name(raw: str | None) -> str:
+    """Trim, fold runs of white space and refuse control characters; empty gets a guest name."""
+    text = " ".join((raw or "").split())
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Co", "Cs"} for ch in text):
+        raise Invalid("display names cannot contain control characters", code="participant.invalid_name")
+    if len(text) > MAX_NAME:
+        raise Invalid(f"display names are at most {MAX_NAME} characters", code="participant.name_too_long")
+    return text or f"Guest {secrets.randbelow(9000) + 1000}"
+
+
+def new_participant_id() -> str:
+    return "p_" + secrets.token_urlsafe(12)
+
+
+async def create_participant(
+    db: AsyncSession, *, event_id: int, display_name: str | None, now: datetime
+) -> Participant:
+    participant = Participant(
+        id=new_participant_id(),
+        event_id=event_id,
+        display_name=clean_display_name(display_name),
+        created_at=now,
+    )
+    db.add(participant)
+    await db.flush()
+    return participant
+
+
+async def find_participant(db: AsyncSession, *, participant_id: str) -> Participant | None:
+    return await db.scalar(select(Participant).where(Participant.id == participant_id))
+
+
+async def rename_participant(db: AsyncSession, *, participant_id: str, display_name: str) -> Participant | None:
+    participant = await find_participant(db, participant_id=participant_id)
+    if participant is not None:
+        participant.display_name = clean_display_name(display_name)
+        await db.flush()
+    return participant

@@ -1,0 +1,121 @@
+"""One WebSocket connection: a bounded send queue drained by its own writer task.
+
+Fan-out only ever puts pre-encoded frames on the queue (never awaits a socket), so one slow
+client cannot hold up a room. A client whose queue fills up is closed with
+:data:`CLOSE_TOO_SLOW`; it reconnects and resumes from its last ``seq``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from contextlib import suppress
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from townhall.platform.viewers import Viewer
+
+from .messages import CLOSE_TOO_SLOW, encoder
+
+log = logging.getLogger(__name__)
+
+
+class TokenBucket:
+    """Per-connection command rate: ``rate`` per second with bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self.tokens, self.updated = float(burst), time.monotonic()
+
+    def take(self) -> float:
+        """0 if a token was taken, else seconds until one is available."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class Connection:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        *,
+        queue_size: int,
+        rate: float,
+        burst: int,
+        identity: Any = None,
+    ) -> None:
+        self.id = secrets.token_urlsafe(9)
+        self.websocket = websocket
+        self.identity = identity  # what the cookies said (see identity.py)
+        self.viewers: dict[int, Viewer] = {}  # room id -> who this connection is in that room
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        self.bucket = TokenBucket(rate, burst)
+        self.closing = False
+        self.close_code: int | None = None
+        self.sent = 0
+        self._writer: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.id}")
+
+    def send(self, message: dict[str, Any] | str) -> bool:
+        """Queue a message without waiting; a full queue closes the connection as too slow."""
+        if self.closing:
+            return False
+        frame = message if isinstance(message, str) else encoder.encode(message).decode()
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            log.info("connection %s fell behind; closing with %s", self.id, CLOSE_TOO_SLOW)
+            self.close(CLOSE_TOO_SLOW, "too slow: reconnect and resume")
+            return False
+        return True
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Close after what is already queued has been written."""
+        if self.closing:
+            return
+        self.closing = True
+        self.close_code = code
+        self._closer = asyncio.create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        if code == CLOSE_TOO_SLOW:
+            # Drop the backlog: the client resumes from the log anyway.
+            while not self.queue.empty():
+                self.queue.get_nowait()
+        with suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
+        if self._writer is not None:
+            with suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._writer), timeout=5)
+        if self.websocket.application_state != WebSocketState.DISCONNECTED:
+            with suppress(Exception):
+                await self.websocket.close(code, reason[:120])
+
+    async def _write(self) -> None:
+        try:
+            while (frame := await self.queue.get()) is not None:
+                await self.websocket.send_text(frame)
+                self.sent += 1
+        except Exception:  # noqa: BLE001 - a dead socket ends its writer, nothing else
+            self.closing = True
+
+    async def stop(self) -> None:
+        """End the connection's tasks, letting a close already under way finish first."""
+        if self._closer is not None:
+            with suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._closer), timeout=6)
+        self.closing = True
+        if self._writer is not None:
+            self._writer.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self._writer

@@ -1,0 +1,102 @@
+"""``GET /ws``: the one WebSocket endpoint.
+
+Order of business: check the Origin before accepting (CORS does not apply to WebSockets, so
+this is what stops cross-site WebSocket hijacking), read the identity from the cookies, say
+hello, then read frames: size limit, typed decoding, rate limit, dispatch. Errors become typed
+``error`` messages; a client that keeps sending junk is closed with 1008.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from townhall.platform.errors import DomainError, RateLimited
+
+from .commands import NO_REPLY, dispatch
+from .connection import Connection
+from .hub import Hub
+from .identity import read_identity
+from .messages import (
+    CLOSE_POLICY,
+    ProtocolError,
+    decode_command,
+    error,
+    hello,
+    reply,
+)
+
+log = logging.getLogger(__name__)
+
+JUNK_WINDOW = 10.0
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    hub: Hub = websocket.app.state.hub
+    settings = hub.settings
+    origin = websocket.headers.get("origin")
+    if origin not in settings.origins:
+        log.info("refused WebSocket from origin %r", origin)
+        await websocket.close(code=CLOSE_POLICY)
+        return
+    identity = read_identity(websocket.cookies, settings.secret_key)
+    await websocket.accept()
+    connection = Connection(
+        websocket,
+        queue_size=settings.ws_send_queue,
+        rate=settings.ws_commands_per_second,
+        burst=settings.ws_command_burst,
+        identity=identity,
+    )
+    connection.start()
+    hub.register(connection)
+    connection.send(hello(connection.id, {"events": sorted(identity.participants)}))
+    junk: deque[float] = deque()
+    try:
+        while not connection.closing:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            frame = message.get("text")
+            if frame is None:
+                frame = (message.get("bytes") or b"").decode("utf-8", errors="replace")
+            try:
+                if len(frame.encode()) > settings.ws_max_message_bytes:
+                    raise ProtocolError(
+                        "message.too_large",
+                        f"Messages are limited to {settings.ws_max_message_bytes} bytes.",
+                    )
+                command = decode_command(frame)
+            except ProtocolError as exc:
+                connection.send(error(exc.ref, exc.code, exc.message))
+                now = time.monotonic()
+                junk.append(now)
+                while junk and junk[0] < now - JUNK_WINDOW:
+                    junk.popleft()
+                if len(junk) >= settings.ws_junk_limit:
+                    connection.close(CLOSE_POLICY, "too many invalid messages")
+                continue
+            wait = connection.bucket.take()
+            if wait:
+                exc = RateLimited("too many messages; slow down", retry_after=round(wait, 3))
+                connection.send(error(command.ref, exc.code, exc.message, retry_after=exc.retry_after))
+                continue
+            try:
+                data = await dispatch(hub, connection, command)
+            except DomainError as exc:
+                connection.send(error(command.ref, exc.code, exc.message, **exc.details))
+                continue
+            except Exception:
+                log.exception("command %s failed", type(command).__name__)
+                connection.send(error(command.ref, "internal", "Something went wrong on our side."))
+                continue
+            if data is not NO_REPLY:
+                connection.send(reply(command.ref, data))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await hub.unregister(connection)
+        await connection.stop()

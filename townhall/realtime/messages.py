@@ -1,0 +1,121 @@
+"""The wire protocol's typed messages: what clients may send, and what the server sends.
+
+Every inbound frame is decoded into one of :data:`Command`'s Structs (unknown fields refused)
+before anything acts on it; raw dicts never reach the domain. ``docs/protocol.md`` and
+``docs/asyncapi.yaml`` describe the same messages, and a test keeps them in step with this
+module.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+
+# Close codes (the 4000-4999 range is the application's).
+CLOSE_POLICY = 1008  # junk, forbidden origin, revoked access
+CLOSE_TOO_SLOW = 4008  # the client fell behind; reconnect and resume with `since`
+CLOSE_UNAUTHENTICATED = 4001  # no identity: get a participant cookie first
+CLOSE_BANNED = 4003  # banned from the event
+CLOSE_GOING_AWAY = 1001  # server shutting down; reconnect (another process takes over)
+
+
+class Since(msgspec.Struct, forbid_unknown_fields=True):
+    epoch: str
+    seq: int
+
+
+class _Command(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    ref: str | int | None = None
+    # Commands that act on a room need the caller to have joined it first.
+    needs_room: ClassVar[bool] = False
+
+
+class RoomJoin(_Command, tag="room.join"):
+    room: int
+    since: Since | None = None
+
+
+class RoomLeave(_Command, tag="room.leave"):
+    room: int
+
+
+class Ping(_Command, tag="ping"):
+    pass
+
+
+class RoomSetState(_Command, tag="room.set_state"):
+    """A moderator's override of the lifecycle: open now, go live, end, reopen, follow schedule."""
+
+    needs_room: ClassVar[bool] = True
+    room: int
+    action: str  # open | go_live | end | reopen | archive | follow_schedule
+
+
+class RoomUpdate(_Command, tag="room.update"):
+    needs_room: ClassVar[bool] = True
+    room: int
+    stage_url: str | None = None
+    stream_url: str | None = None
+    premoderation: bool | None = None
+
+
+COMMANDS: tuple[type[_Command], ...] = (RoomJoin, RoomLeave, Ping, RoomSetState, RoomUpdate)
+Command = RoomJoin | RoomLeave | Ping | RoomSetState | RoomUpdate
+COMMAND_TYPES = {c.__struct_config__.tag: c for c in COMMANDS}
+
+decoder = msgspec.json.Decoder(Command)
+encoder = msgspec.json.Encoder()
+
+
+class ProtocolError(Exception):
+    """A frame that cannot become a command; carries the typed error to send back."""
+
+    def __init__(self, code: str, message: str, ref: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+def decode_command(frame: str | bytes) -> Command:
+    """Decode one frame, or raise :class:`ProtocolError` with a stable code."""
+    try:
+        return decoder.decode(frame)
+    except msgspec.DecodeError as exc:
+        raise _explain(frame, exc) from None
+
+
+def _explain(frame: str | bytes, exc: msgspec.DecodeError) -> ProtocolError:
+    try:
+        raw = msgspec.json.decode(frame)
+    except msgspec.DecodeError:
+        return ProtocolError("message.malformed", "The message is not valid JSON.")
+    if not isinstance(raw, dict):
+        return ProtocolError("message.malformed", "A message must be a JSON object.")
+    ref = raw.get("ref") if isinstance(raw.get("ref"), str | int) else None
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        return ProtocolError("message.invalid", "A message needs a string field 'type'.", ref)
+    if kind not in COMMAND_TYPES:
+        return ProtocolError("message.unknown_type", f"Unknown message type {kind!r}.", ref)
+    return ProtocolError("message.invalid", f"Invalid {kind!r} message: {exc}", ref)
+
+
+def hello(connection_id: str, identity: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "type": "hello",
+        "protocol": PROTOCOL_VERSION,
+        "connection": connection_id,
+        "identity": identity,
+    }
+
+
+def reply(ref: Any, data: Any = None) -> dict[str, Any]:
+    return {"type": "reply", "ref": ref, "data": data}
+
+
+def error(ref: Any, code: str, message: str, **details: Any) -> dict[str, Any]:
+    return {"type": "error", "ref": ref, "code": code, "message": message, **details}

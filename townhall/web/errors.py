@@ -1,0 +1,81 @@
+"""Domain errors and HTTP errors, mapped once: JSON for the API, a page for browsers."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from townhall.platform.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    InvalidState,
+    NotFound,
+    RateLimited,
+)
+
+from .services import services_of
+
+log = logging.getLogger(__name__)
+
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidState: 409, Invalid: 422,
+          RateLimited: 429}  # fmt: skip
+
+HTTP_CODES = {400: "request.bad", 401: "auth.required", 403: "forbidden", 404: "not_found",
+              405: "method.not_allowed", 413: "request.too_large", 415: "request.media_type",
+              422: "invalid", 429: "rate_limited"}  # fmt: skip
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/") or request.url.path.endswith(".json"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_response(
+    request: Request, status: int, code: str, message: str, details: dict | None = None
+) -> Response:
+    headers = {}
+    if details and "retry_after" in details:
+        headers["Retry-After"] = str(max(1, round(float(details["retry_after"]))))
+    if wants_json(request):
+        body = {"error": {"code": code, "message": message, **(details or {})}}
+        return JSONResponse(body, status_code=status, headers=headers)
+    template = services_of(request).templates.get_template("error.html")
+    html = template.render(request=request, status=status, code=code, message=message)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    return error_response(request, status, exc.code, exc.message, exc.details)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if exc.status_code == 404 and message == "Not Found":
+        message = "There is nothing at this address."
+    response = error_response(request, exc.status_code, code, message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500, "internal", "Something went wrong on our side.")
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: on_domain_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected,
+}

@@ -1,0 +1,28 @@
+"""The route table: pages, JSON API, exports, static files and the WebSocket endpoint."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from townhall.realtime.endpoint import websocket_endpoint
+
+from . import api, pages
+from .templating import STATIC
+
+
+def build_routes() -> list[BaseRoute]:
+    return [
+        Route("/", pages.home, name="home"),
+        Route("/healthz", api.health, name="health"),
+        Route("/api/events", api.list_events, name="api_events"),
+        Route("/api/events/{slug}", api.show_event, name="api_event"),
+        Route("/api/events/{slug}/programme", api.show_programme, name="api_programme"),
+        Route(
+            "/api/events/{slug}/participants", api.join_event, methods=["POST"], name="api_join"
+        ),
+        Route("/events/{slug}", pages.event_page, name="event"),
+        Route("/events/{slug}/sessions/{session}", pages.session_page, name="session"),
+        WebSocketRoute("/ws", websocket_endpoint, name="ws"),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
