@@ -60,7 +60,24 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--format", choices=("ics", "xml", "json"), required=True)
     exporting.add_argument("--event", help="event slug (default: the only event)")
     exporting.set_defaults(handler=run_export)
+
+    invite = commands.add_parser("invite", help="print an invitation link for a role")
+    invite.add_argument("role", choices=("organizer", "moderator", "panelist"))
+    invite.add_argument("--event", required=True, help="event slug")
+    invite.add_argument("--session", help="programme session slug (moderators, panelists)")
+    invite.add_argument("--person", help="programme person: key, name or a unique part of it")
+    invite.add_argument("--days", type=int, default=30, help="days the link stays valid (1-365)")
+    invite.set_defaults(handler=run_invite)
     return parser
+
+
+def run_invite(settings: Settings, args: argparse.Namespace) -> int:
+    from townhall.cli_access import invite
+
+    if not 1 <= args.days <= 365:
+        print("townhall invite: --days must be between 1 and 365", file=sys.stderr)
+        return 2
+    return run_async(invite(settings, args.role, args.event, args.session, args.person, args.days))
 
 
 def run_async(work: Awaitable[int]) -> int:

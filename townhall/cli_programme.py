@@ -9,6 +9,7 @@ from townhall.platform import programme
 from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.programme_file import load_programme_file
 from townhall.platform.programme_spec import ProgrammeError, ProgrammeSpec
+from townhall.cli_access import demo_links
 from townhall.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +81,9 @@ async def setup_demo(settings: Settings) -> None:
                 lines.append(f"Event clock (rehearsal) starts at {settings.now.isoformat()}")
             for event in events:
                 lines.append(f"  {event.title}: {settings.public_url}/events/{event.slug}")
+            if events:
+                lines.append("Role links (open each in its own browser or private window):")
+                lines.extend(await demo_links(db, settings, events[0].slug))
             print("\n".join(lines), flush=True)
     finally:
         await engine.dispose()

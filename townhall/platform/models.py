@@ -227,3 +227,46 @@ class ClockAnchor(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     requested_now: Mapped[datetime]
     anchored_at: Mapped[datetime]
+
+
+class Invitation(Base):
+    """A signed link that makes its holder an organizer, moderator or panelist of an event."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme_sessions.id", ondelete="CASCADE")
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    label: Mapped[str | None] = mapped_column(String(80))
+    # Part of the signed link: a new nonce ("resend") makes older links of it useless.
+    nonce: Mapped[str] = mapped_column(String(32))
+    participant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
+    redeemed_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    person: Mapped[Person | None] = relationship()
+    session: Mapped[ProgrammeSession | None] = relationship()
+
+
+class AuditEntry(Base):
+    """One organizer or moderator action, kept for the record."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(80))
+    room_id: Mapped[int | None] = mapped_column(Integer)
+    target: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -44,7 +44,9 @@ async def room_join(hub: Hub, connection: Connection, command: RoomJoin) -> Any:
             raise NotFound(f"room {command.room} does not exist", code="room.not_found")
         session = await db.get(ProgrammeSession, room.session_id)
         assert session is not None
-        viewer = await resolve_viewer(db, connection.identity, event_id=session.event_id)
+        viewer = await resolve_viewer(
+            db, connection.identity, event_id=session.event_id, now=hub.clock.now()
+        )
     if viewer is None:
         raise Forbidden(
             "join the event first: POST /api/events/{slug}/participants",

@@ -7,7 +7,8 @@ from starlette.staticfiles import StaticFiles
 
 from townhall.realtime.endpoint import websocket_endpoint
 
-from . import api, pages
+from . import api, invitation_pages, pages
+from .export_routes import EXPORT_ROUTES
 from .templating import STATIC
 
 
@@ -22,7 +23,13 @@ def build_routes() -> list[BaseRoute]:
             "/api/events/{slug}/participants", api.join_event, methods=["POST"], name="api_join"
         ),
         Route("/events/{slug}", pages.event_page, name="event"),
+        *EXPORT_ROUTES,
         Route("/events/{slug}/sessions/{session}", pages.session_page, name="session"),
+        Route("/invitations/{token}", invitation_pages.invitation_page, name="invitation"),
+        Route(
+            "/invitations/{token}", invitation_pages.accept_invitation, methods=["POST"],
+            name="invitation_accept",
+        ),
         WebSocketRoute("/ws", websocket_endpoint, name="ws"),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

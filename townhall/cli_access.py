@@ -1,0 +1,115 @@
+"""``townhall invite`` and the demo links ``make run`` prints."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from townhall.platform import access, programme
+from townhall.platform.clock import SystemClock
+from townhall.platform.db import make_engine, make_sessionmaker
+from townhall.platform.errors import DomainError
+from townhall.platform.models import Invitation
+from townhall.realtime.identity import invitation_token
+from townhall.settings import Settings
+
+
+def invitation_link(settings: Settings, invitation: Invitation) -> str:
+    token = invitation_token(invitation.id, invitation.nonce, settings.secret_key)
+    return f"{settings.public_url}/invitations/{token}"
+
+
+async def issue_invitation(
+    db: AsyncSession,
+    *,
+    role: str,
+    event_slug: str,
+    session_slug: str | None,
+    person_name: str | None,
+    days: int,
+    created_by: str,
+) -> Invitation:
+    event = await programme.get_event(db, slug=event_slug)
+    session_id = person_id = None
+    if session_slug:
+        session_id = (await programme.get_session(db, event_id=event.id, slug=session_slug)).id
+    if person_name:
+        person_id = (await access.find_person(db, event_id=event.id, name=person_name)).id
+    invitation = await access.create_invitation(
+        db, event_id=event.id, role=role, now=SystemClock().now(), session_id=session_id,
+        person_id=person_id, valid_for=timedelta(days=days), created_by=created_by,
+    )  # fmt: skip
+    await access.record(
+        db, event_id=event.id, actor=created_by, action="invitation.created",
+        target=f"invitation {invitation.id}", now=SystemClock().now(),
+        data={"role": role, "session": session_slug, "person": person_name},
+    )  # fmt: skip
+    return await access.get_invitation(db, invitation_id=invitation.id)
+
+
+async def invite(
+    settings: Settings, role: str, event: str, session: str | None, person: str | None, days: int
+) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            try:
+                invitation = await issue_invitation(
+                    db, role=role, event_slug=event, session_slug=session, person_name=person,
+                    days=days, created_by="command line",
+                )  # fmt: skip
+            except DomainError as exc:
+                print(f"townhall invite: {exc.message}", file=sys.stderr)
+                return 1
+            await db.commit()
+            name = access.invitation_name(invitation)
+            print(f"{role} invitation for {name}, valid {days} days:")
+            print(invitation_link(settings, invitation))
+    finally:
+        await engine.dispose()
+    return 0
+
+
+# Who `make run` invites, so a newcomer can try every role at once.
+DEMO_INVITATIONS = (
+    ("organizer", None, None, "Organizer"),
+    ("moderator", None, "Güldem Özdoğan", "moderates Thematic workshop 1"),
+    ("panelist", None, "Sameh Wahba", "introduces Thematic workshop 1"),
+    ("panelist", None, "Lina Liakou", "introduces Thematic workshop 1"),
+    ("moderator", None, "Begüm Özden Fırat", "moderates Thematic workshop 3"),
+    ("panelist", None, "Eric Rosand", "introduces Thematic workshop 3"),
+)
+
+
+async def demo_links(db: AsyncSession, settings: Settings, event_slug: str) -> list[str]:
+    """Links for the demo roles, reusing the invitations of an earlier run."""
+    event = await programme.get_event(db, slug=event_slug)
+    existing = await access.list_invitations(db, event_id=event.id)
+    now = SystemClock().now()
+    lines = []
+    for role, session, person, note in DEMO_INVITATIONS:
+        try:
+            person_id = (await access.find_person(db, event_id=event.id, name=person)).id if person else None
+        except DomainError:
+            continue
+        invitation = next(
+            (
+                i for i in existing
+                if i.role == role and i.person_id == person_id and i.created_by == "make run"
+                and access.invitation_state(i, now) in ("pending", "redeemed")
+            ),
+            None,
+        )  # fmt: skip
+        if invitation is None:
+            invitation = await issue_invitation(
+                db, role=role, event_slug=event_slug, session_slug=session, person_name=person,
+                days=30, created_by="make run",
+            )  # fmt: skip
+        label = f"{role.title()} — {access.invitation_name(invitation)}"
+        if role != "organizer":
+            label += f" ({note})"
+        lines.append(f"  {label}:\n    {invitation_link(settings, invitation)}")
+    await db.commit()
+    return lines
