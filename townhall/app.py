@@ -20,6 +20,8 @@ from townhall.platform.rehearsal import anchor_offset
 from townhall.realtime.broker import make_broker
 from townhall.realtime.hub import Hub
 from townhall.settings import Settings, load_settings
+from townhall import logging_filters
+from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
 from townhall.web.routes import build_routes
 from townhall.web.security import SecurityHeaders
@@ -33,6 +35,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or load_settings()
+    logging_filters.install()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
             Middleware(SecurityHeaders),
+            Middleware(OriginCheck, origins=settings.origins),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

@@ -75,6 +75,8 @@ class MemoryBroker:
 
     async def hit(self, key: str, *, limit: int, window: float) -> float:
         now = time.monotonic()
+        if len(self._counters) > 10_000:  # forget finished windows now and then
+            self._counters = {k: v for k, v in self._counters.items() if now - v[1] < 3600}
         count, started = self._counters.get(key, (0, now))
         if now - started >= window:
             count, started = 0, now

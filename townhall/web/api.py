@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from townhall.platform import participants, programme
-from townhall.platform.errors import Invalid
+from townhall.platform.errors import Invalid, RateLimited
 from townhall.realtime.identity import (
     COOKIE_MAX_AGE,
     PARTICIPANT_COOKIE,
@@ -69,6 +69,7 @@ async def health(request: Request) -> Response:
 async def join_event(request: Request) -> Response:
     """Create an audience participant for the event and set the identity cookie."""
     services = services_of(request)
+    await limit_rate(request, "identity", limit=IDENTITIES_PER_MINUTE, window=60)
     body = await read_json_object(request, allowed={"display_name"})
     name = body.get("display_name")
     if name is not None and not isinstance(name, str):
@@ -95,6 +96,22 @@ async def join_event(request: Request) -> Response:
         path="/",
     )
     return response
+
+
+IDENTITIES_PER_MINUTE = 10
+
+
+async def limit_rate(request: Request, scope: str, *, limit: int, window: float) -> None:
+    """Count a request against a per-client limit shared by every process (Redis when set)."""
+    hub = services_of(request).hub
+    client = request.client.host if request.client else "unknown"
+    wait = await hub.broker.hit(hub.channels.rate(scope, client), limit=limit, window=window)
+    if wait:
+        raise RateLimited(
+            f"too many requests; try again in {max(1, round(wait))} s",
+            retry_after=round(wait, 1),
+            code=f"{scope}.rate_limited",
+        )
 
 
 async def read_json_object(request: Request, *, allowed: set[str]) -> dict[str, Any]:
