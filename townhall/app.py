@@ -18,6 +18,7 @@ from townhall.platform.clock import Clock, OffsetClock
 from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.rehearsal import anchor_offset
 from townhall.realtime.broker import make_broker
+from townhall.realtime import qa
 from townhall.realtime.hub import Hub
 from townhall.settings import Settings, load_settings
 from townhall import logging_filters
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     await db.commit()
         broker = make_broker(settings)
         hub = Hub(settings=settings, sessionmaker=sessionmaker, broker=broker, clock=event_clock)
+        qa.install(hub)
         app.state.services = Services(
             settings=settings,
             engine=engine,

@@ -186,6 +186,13 @@ class Room(Base):
     premoderation: Mapped[bool] = mapped_column(Boolean, default=True)
     stage_url: Mapped[str | None] = mapped_column(String(1000))
     stream_url: Mapped[str | None] = mapped_column(String(1000))
+    question_min_length: Mapped[int] = mapped_column(Integer, default=3)
+    question_max_length: Mapped[int] = mapped_column(Integer, default=500)
+    # Words that flag a question for the moderators (never drop it).
+    word_filter: Mapped[list[Any]] = mapped_column(default=list)
+    on_air_question_id: Mapped[int | None] = mapped_column(Integer)
+    # Secret part of the big-screen link (shown on stream overlays without a staff login).
+    screen_key: Mapped[str | None] = mapped_column(String(40))
 
     session: Mapped[ProgrammeSession] = relationship(back_populates="room")
 
@@ -217,6 +224,7 @@ class Participant(Base):
     display_name: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     banned_at: Mapped[datetime | None]
+    banned_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class ClockAnchor(Base):
@@ -270,3 +278,52 @@ class AuditEntry(Base):
     room_id: Mapped[int | None] = mapped_column(Integer)
     target: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Question(Base):
+    """A question asked in a room, and everything moderation has done with it."""
+
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("room_id", "participant_id", "client_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    author_name: Mapped[str] = mapped_column(String(80))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text)
+    to_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    assigned_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    # pending | approved | answered | dismissed | archived | merged
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    dismiss_reason: Mapped[str | None] = mapped_column(String(300))
+    merged_into: Mapped[int | None] = mapped_column(Integer)
+    pinned_position: Mapped[int | None] = mapped_column(Integer)
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[str | None] = mapped_column(String(200))
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_by: Mapped[str | None] = mapped_column(String(200))
+    client_ref: Mapped[str | None] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuestionVote(Base):
+    """One participant's vote on one question: the primary key makes it one at most."""
+
+    __tablename__ = "question_votes"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

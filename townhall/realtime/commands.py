@@ -18,6 +18,7 @@ from .connection import Connection
 from .hub import Hub
 from .identity import resolve_viewer
 from .messages import CLOSE_BANNED, Command, Ping, RoomJoin, RoomLeave, RoomSetState, RoomUpdate
+from .qa import QA_HANDLERS
 
 Handler = Callable[[Hub, Connection, Any], Awaitable[Any]]
 NO_REPLY = object()  # the handler sent its own answer
@@ -111,6 +112,7 @@ HANDLERS: dict[type, Handler] = {
     Ping: ping,
     RoomSetState: room_set_state,
     RoomUpdate: room_update,
+    **QA_HANDLERS,
 }
 
 

@@ -72,8 +72,14 @@ class Hub:
         self.snapshot_parts: list[SnapshotPart] = []
         self.event_listeners: list[Callable[[LoggedEvent], None]] = []
         self.control_listeners: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self.extensions: dict[str, Any] = {}
+        self._loops: list[tuple[Callable[[], Awaitable[None]], str]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.started_at = time.monotonic()
+
+    def add_loop(self, loop: Callable[[], Awaitable[None]], name: str) -> None:
+        """A background task (restarted on failure) to run between start() and stop()."""
+        self._loops.append((loop, name))
 
     # ---- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -83,6 +89,7 @@ class Hub:
             asyncio.create_task(self._forever(self._sweep, "sweep")),
             asyncio.create_task(self._forever(self._drive_lifecycle, "lifecycle")),
             asyncio.create_task(self._forever(self._presence_loop, "presence")),
+            *(asyncio.create_task(self._forever(loop, name)) for loop, name in self._loops),
         ]
 
     async def stop(self) -> None:

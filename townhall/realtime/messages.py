@@ -62,8 +62,86 @@ class RoomUpdate(_Command, tag="room.update"):
     premoderation: bool | None = None
 
 
-COMMANDS: tuple[type[_Command], ...] = (RoomJoin, RoomLeave, Ping, RoomSetState, RoomUpdate)
-Command = RoomJoin | RoomLeave | Ping | RoomSetState | RoomUpdate
+class QuestionSubmit(_Command, tag="question.submit"):
+    needs_room: ClassVar[bool] = True
+    room: int
+    text: str
+    anonymous: bool = False
+    to: str | None = None  # key of a panelist of the session
+
+
+class _QuestionCommand(_Command, kw_only=True):
+    needs_room: ClassVar[bool] = True
+    room: int
+    question: int
+
+
+class QuestionVote(_QuestionCommand, tag="question.vote"):
+    pass
+
+
+class QuestionUnvote(_QuestionCommand, tag="question.unvote"):
+    pass
+
+
+class QuestionApprove(_QuestionCommand, tag="question.approve"):
+    pass
+
+
+class QuestionDismiss(_QuestionCommand, tag="question.dismiss"):
+    reason: str | None = None
+
+
+class QuestionEdit(_QuestionCommand, tag="question.edit"):
+    text: str
+
+
+class QuestionMerge(_QuestionCommand, tag="question.merge"):
+    into: int
+
+
+class QuestionPutOnAir(_Command, tag="question.put_on_air"):
+    """Put a question on air; ``question: null`` takes the current one off."""
+
+    needs_room: ClassVar[bool] = True
+    room: int
+    question: int | None
+
+
+class QuestionMarkAnswered(_QuestionCommand, tag="question.mark_answered"):
+    by: str | None = None  # key of the panelist who answered
+
+
+class QuestionArchive(_QuestionCommand, tag="question.archive"):
+    pass
+
+
+class QuestionPin(_QuestionCommand, tag="question.pin"):
+    position: int | None = 0  # null unpins
+
+
+class QuestionAssign(_QuestionCommand, tag="question.assign"):
+    to: str | None = None
+
+
+class ParticipantBan(_Command, tag="participant.ban"):
+    needs_room: ClassVar[bool] = True
+    room: int
+    participant: str
+
+
+COMMANDS: tuple[type[_Command], ...] = (
+    RoomJoin, RoomLeave, Ping, RoomSetState, RoomUpdate, QuestionSubmit, QuestionVote,
+    QuestionUnvote, QuestionApprove, QuestionDismiss, QuestionEdit, QuestionMerge,
+    QuestionPutOnAir, QuestionMarkAnswered, QuestionArchive, QuestionPin, QuestionAssign,
+    ParticipantBan,
+)  # fmt: skip
+Command = (
+    RoomJoin | RoomLeave | Ping | RoomSetState | RoomUpdate | QuestionSubmit | QuestionVote
+    | QuestionUnvote | QuestionApprove | QuestionDismiss | QuestionEdit | QuestionMerge
+    | QuestionPutOnAir | QuestionMarkAnswered | QuestionArchive | QuestionPin | QuestionAssign
+    | ParticipantBan
+)
 COMMAND_TYPES = {c.__struct_config__.tag: c for c in COMMANDS}
 
 decoder = msgspec.json.Decoder(Command)
