@@ -18,7 +18,7 @@ from townhall.platform.clock import Clock, OffsetClock
 from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.rehearsal import anchor_offset
 from townhall.realtime.broker import make_broker
-from townhall.realtime import qa
+from townhall.realtime import access_watch, qa
 from townhall.realtime.hub import Hub
 from townhall.settings import Settings, load_settings
 from townhall import logging_filters
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         broker = make_broker(settings)
         hub = Hub(settings=settings, sessionmaker=sessionmaker, broker=broker, clock=event_clock)
         qa.install(hub)
+        access_watch.install(hub)
         app.state.services = Services(
             settings=settings,
             engine=engine,
