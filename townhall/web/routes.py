@@ -7,7 +7,7 @@ from starlette.staticfiles import StaticFiles
 
 from townhall.realtime.endpoint import websocket_endpoint
 
-from . import api, invitation_pages, pages
+from . import api, invitation_pages, pages, room_pages
 from .export_routes import EXPORT_ROUTES
 from .templating import STATIC
 
@@ -25,6 +25,7 @@ def build_routes() -> list[BaseRoute]:
         Route("/events/{slug}", pages.event_page, name="event"),
         *EXPORT_ROUTES,
         Route("/events/{slug}/sessions/{session}", pages.session_page, name="session"),
+        Route("/events/{slug}/rooms/{room_id:int}", room_pages.room_page, name="room"),
         Route("/invitations/{token}", invitation_pages.invitation_page, name="invitation"),
         Route(
             "/invitations/{token}", invitation_pages.accept_invitation, methods=["POST"],
