@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from .errors import NotFound
-from .models import Appearance, Event, Person, ProgrammeSession, Room
+from .models import Appearance, Event, Person, ProgrammeSession, Room, utcnow
 from .programme_spec import ONLINE_FORMATS, PersonSpec, ProgrammeSpec, SessionSpec
 from .room_log import LoggedEvent, append_event, new_epoch
 
@@ -121,9 +121,26 @@ def _copy_session(spec: SessionSpec, session: ProgrammeSession, position: int) -
     session.position = position
 
 
+def _signature(rows: list[tuple]) -> list[tuple]:
+    return sorted(rows, key=lambda row: row[-1])
+
+
 async def _replace_appearances(
     db: AsyncSession, session: ProgrammeSession, spec: SessionSpec, people: dict[str, Person]
 ) -> None:
+    before = (
+        await db.execute(
+            select(Appearance.person_id, Appearance.role, Appearance.status, Appearance.segment,
+                   Appearance.topic, Appearance.position)
+            .where(Appearance.session_id == session.id)
+        )
+    ).all()  # fmt: skip
+    after = [
+        (people[a.person].id, a.role, a.status, a.segment, a.topic, position)
+        for position, a in enumerate(spec.appearances)
+    ]
+    if _signature([tuple(row) for row in before]) != _signature(after):
+        session.updated_at = utcnow()  # calendars and schedule versions must see the change
     await db.execute(delete(Appearance).where(Appearance.session_id == session.id))
     for position, appearance in enumerate(spec.appearances):
         db.add(

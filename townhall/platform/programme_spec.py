@@ -149,9 +149,30 @@ def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(ZoneInfo("UTC"))
 
 
+def _control_characters(value: object) -> bool:
+    if isinstance(value, str):
+        return any(ord(c) < 32 and c not in "\n\t" or ord(c) == 127 for c in value)
+    if isinstance(value, tuple):
+        return any(_control_characters(v) for v in value)
+    return False
+
+
+def _check_text(problems: Problems, where: str, item: object) -> None:
+    for name, value in vars(item).items():
+        if _control_characters(value):
+            problems.add(where, f"field {name!r}: contains control characters")
+
+
 def check_programme(spec: ProgrammeSpec, source: str) -> None:
     """Check the rules that hold whatever the programme's file format was."""
     problems = Problems(source)
+    _check_text(problems, "event", spec.event)
+    for index, person in enumerate(spec.people):
+        _check_text(problems, f"people[{index}] ({person.key!r})", person)
+    for index, session in enumerate(spec.sessions):
+        _check_text(problems, f"sessions[{index}] ({session.slug!r})", session)
+        for number, appearance in enumerate(session.appearances):
+            _check_text(problems, f"sessions[{index}] ({session.slug!r}).people[{number}]", appearance)
     event = spec.event
     if not SLUG.match(event.slug):
         problems.add("event", f"field 'slug': {event.slug!r} is not a slug (a-z, 0-9, -)")
