@@ -103,9 +103,11 @@ async def get_room(db: AsyncSession, *, room_id: int) -> Room:
     return room
 
 
-async def list_live_rooms(db: AsyncSession) -> list[Room]:
+async def list_live_rooms(db: AsyncSession, *, room_id: int | None = None) -> list[Room]:
     """Rooms the clock may still move (not archived), with their sessions."""
     query = select(Room).where(Room.state != "archived").options(selectinload(Room.session))
+    if room_id is not None:
+        query = query.where(Room.id == room_id)
     return list((await db.scalars(query)).all())
 
 
@@ -143,11 +145,15 @@ async def _transition(
 
 
 async def advance_rooms(
-    db: AsyncSession, *, now: datetime, default_minutes: int = DEFAULT_OPENS_MINUTES_BEFORE
+    db: AsyncSession,
+    *,
+    now: datetime,
+    default_minutes: int = DEFAULT_OPENS_MINUTES_BEFORE,
+    room_id: int | None = None,
 ) -> list[LoggedEvent]:
-    """Move every room the programme says should have moved on (forward only)."""
+    """Move every room (or one) the programme says should have moved on (forward only)."""
     events = []
-    for room in await list_live_rooms(db):
+    for room in await list_live_rooms(db, room_id=room_id):
         if room.manual_until is not None and room.manual_until > now:
             continue
         target = scheduled_state(room.session, now, opens_before(room, default_minutes))
@@ -184,7 +190,8 @@ async def set_room_state(
             db, room_id=room.id, name="room.updated",
             data={"room": room_json(room, room.session, default_minutes)}, at=now,
         )  # fmt: skip
-        return [event, *await advance_rooms(db, now=now, default_minutes=default_minutes)]
+        later = await advance_rooms(db, now=now, default_minutes=default_minutes, room_id=room.id)
+        return [event, *later]
     if action not in ACTIONS:
         raise Invalid(
             f"unknown action {action!r} (known: {', '.join([*ACTIONS, 'follow_schedule'])})",
