@@ -1,0 +1,253 @@
+"""The OpenAPI 3.1 document of the JSON API, served at ``/openapi.json``.
+
+Written out by hand, next to the handlers it describes; ``tests/web/test_openapi.py`` checks
+that every ``/api`` route is documented and that the documented shapes match real responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from townhall import __version__
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+INSTANT = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+ROOM = {"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+ETAG = {
+    "ETag": {"schema": {"type": "string"}, "description": "send it back in If-None-Match"}
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "examples": ["event.not_found"]},
+                    "message": {"type": "string"},
+                    "retry_after": {"type": "number"},
+                },
+            }
+        },
+    },
+    "ReferenceZone": {
+        "type": "object",
+        "required": ["label", "zone"],
+        "properties": {"label": {"type": "string"}, "zone": {"type": "string"}},
+    },
+    "Event": {
+        "type": "object",
+        "required": ["slug", "title", "timezone", "reference_zones", "url", "programme_url"],
+        "properties": {
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "short_title": NULLABLE_STRING,
+            "description": {"type": "string"},
+            "timezone": {"type": "string", "description": "IANA zone of the programme's times"},
+            "programme_status": NULLABLE_STRING,
+            "website": NULLABLE_STRING,
+            "reference_zones": {"type": "array", "items": _ref("ReferenceZone")},
+            "parts": {"type": "array", "items": {"type": "object"}},
+            "url": {"type": "string"},
+            "programme_url": {"type": "string"},
+        },
+    },
+    "Person": {
+        "type": "object",
+        "required": ["key", "name"],
+        "properties": {
+            name: NULLABLE_STRING
+            for name in (
+                "name", "label", "honorific", "postnominals", "position", "organisation",
+                "city", "country",
+            )  # fmt: skip
+        }
+        | {"key": {"type": "string"}},
+    },
+    "Appearance": {
+        "type": "object",
+        "required": ["role", "status", "person"],
+        "properties": {
+            "role": {
+                "enum": [
+                    "welcome", "keynote", "moderator", "introduction", "panelist",
+                    "discussant", "special_message", "presenter",
+                ]  # fmt: skip
+            },
+            "status": {"enum": ["confirmed", "tbc", "tbd"]},
+            "segment": NULLABLE_STRING,
+            "topic": NULLABLE_STRING,
+            "person": _ref("Person"),
+        },
+    },
+    "Session": {
+        "type": "object",
+        "required": [
+            "slug", "title", "kind", "format", "day", "start", "end", "time_to_be_announced",
+            "people", "guiding_questions", "room",
+        ],  # fmt: skip
+        "properties": {
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "kind": {"type": "string"},
+            "format": {"enum": ["online", "on-site", "hybrid"]},
+            "part": NULLABLE_STRING,
+            "day": {"type": "string", "format": "date"},
+            "start": INSTANT | {"description": "UTC; null when the time is to be announced"},
+            "end": INSTANT,
+            "time_to_be_announced": {"type": "boolean"},
+            "description": {"type": "string"},
+            "guiding_questions": {"type": "array", "items": {"type": "string"}},
+            "people": {"type": "array", "items": _ref("Appearance")},
+            "room": {"type": ["integer", "null"], "description": "live room id (online sessions)"},
+            "room_state": {
+                "enum": ["scheduled", "open", "live", "ended", "archived", None],
+            },
+            "url": {"type": "string"},
+            "room_url": NULLABLE_STRING,
+        },
+    },
+    "Participant": {
+        "type": "object",
+        "required": ["participant", "display_name", "event"],
+        "properties": {
+            "participant": {"type": "string", "description": "pseudonymous id"},
+            "display_name": {"type": "string"},
+            "event": {"type": "string"},
+        },
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/api/events": {
+        "get": {
+            "summary": "Every event",
+            "operationId": "listEvents",
+            "responses": {
+                "200": _json(
+                    "events",
+                    {
+                        "type": "object",
+                        "required": ["events"],
+                        "properties": {"events": {"type": "array", "items": _ref("Event")}},
+                    },
+                )
+                | {"headers": ETAG},
+                "304": {"description": "not modified (If-None-Match matched the ETag)"},
+            },
+        }
+    },
+    "/api/events/{slug}": {
+        "get": {
+            "summary": "One event",
+            "operationId": "showEvent",
+            "parameters": [SLUG],
+            "responses": {
+                "200": _json("the event", _ref("Event")) | {"headers": ETAG},
+                "304": {"description": "not modified"},
+                "404": _error("no event has this slug (code event.not_found)"),
+            },
+        }
+    },
+    "/api/events/{slug}/programme": {
+        "get": {
+            "summary": "The event's programme: sessions in order, with people and rooms",
+            "operationId": "showProgramme",
+            "parameters": [SLUG],
+            "responses": {
+                "200": _json(
+                    "the programme",
+                    {
+                        "type": "object",
+                        "required": ["event", "sessions"],
+                        "properties": {
+                            "event": _ref("Event"),
+                            "sessions": {"type": "array", "items": _ref("Session")},
+                        },
+                    },
+                )
+                | {"headers": ETAG},
+                "304": {"description": "not modified"},
+                "404": _error("no event has this slug (code event.not_found)"),
+            },
+        }
+    },
+    "/api/events/{slug}/participants": {
+        "post": {
+            "summary": "Join the event's audience; sets the participant cookie",
+            "operationId": "joinEvent",
+            "parameters": [SLUG],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "display_name": {"type": ["string", "null"], "maxLength": 60}
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": _json("the new participant", _ref("Participant")),
+                "403": _error("the request came from another site (csrf.origin)"),
+                "404": _error("no event has this slug"),
+                "422": _error("invalid body or display name"),
+                "429": _error("too many identities from this address; see retry_after"),
+            },
+        }
+    },
+}
+
+
+def extend(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> None:
+    """Let route modules document their own API routes next to the handlers."""
+    PATHS.update(paths)
+    SCHEMAS.update(schemas or {})
+
+
+def document(public_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Townhall API",
+            "version": __version__,
+            "description": "Programme and live-room data of Townhall events. The real-time "
+            "protocol (WebSocket /ws) is described in docs/protocol.md and docs/asyncapi.yaml.",
+        },
+        "servers": [{"url": public_url}],
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+async def openapi_json(request: Request) -> JSONResponse:
+    settings = request.app.state.services.settings
+    return JSONResponse(document(settings.public_url))
