@@ -35,7 +35,9 @@ async def import_file(settings: Settings, path: Path) -> int:
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as db:
-            result = await programme.import_programme(db, spec=spec)
+            result = await programme.import_programme(
+                db, spec=spec, opens_minutes_before=settings.room_opens_minutes_before
+            )
             await db.commit()
     finally:
         await engine.dispose()
@@ -73,7 +75,10 @@ async def setup_demo(settings: Settings) -> None:
         async with make_sessionmaker(engine)() as db:
             events = await programme.list_events(db)
             if not events:
-                await programme.import_programme(db, spec=load_programme_file(SUMMIT_FILE))
+                await programme.import_programme(
+                    db, spec=load_programme_file(SUMMIT_FILE),
+                    opens_minutes_before=settings.room_opens_minutes_before,
+                )
                 await db.commit()
                 events = await programme.list_events(db)
             lines = [f"Townhall is starting on {settings.public_url}"]

@@ -60,11 +60,16 @@ async def test_programme_panelist_sits_on_every_panel_they_appear_in(db, summit)
 async def test_session_invitation_grants_that_room(db, summit) -> None:
     event, sessions = summit
     invitation = await access.create_invitation(
-        db, event_id=event.id, role="moderator", now=NOW,
+        db,
+        event_id=event.id,
+        role="moderator",
+        now=NOW,
         session_id=sessions["workshop-2-diversity-equity-inclusion"].id,
     )
     grants = await _grants(db, event, invitation)
-    assert grants.moderates == frozenset({room_of(sessions, "workshop-2-diversity-equity-inclusion")})
+    assert grants.moderates == frozenset(
+        {room_of(sessions, "workshop-2-diversity-equity-inclusion")}
+    )
 
 
 async def test_expired_and_revoked_invitations_grant_nothing(db, summit) -> None:
@@ -91,7 +96,9 @@ async def test_redeeming_checks_the_nonce_and_state(db, summit) -> None:
     assert (redeemed.redeemed_at, redeemed.participant_id is not None) == (NOW, True)
     await access.revoke_invitation(db, invitation_id=invitation.id, now=NOW)
     with pytest.raises(Invalid) as caught:
-        await access.redeem_invitation(db, invitation_id=invitation.id, nonce=invitation.nonce, now=NOW)
+        await access.redeem_invitation(
+            db, invitation_id=invitation.id, nonce=invitation.nonce, now=NOW
+        )
     assert caught.value.code == "invitation.revoked"
 
 
@@ -101,13 +108,18 @@ async def test_invitation_scope_rules(db, summit) -> None:
         await access.create_invitation(db, event_id=event.id, role="moderator", now=NOW)
     with pytest.raises(Invalid) as organizer_session:
         await access.create_invitation(
-            db, event_id=event.id, role="organizer", now=NOW,
+            db,
+            event_id=event.id,
+            role="organizer",
+            now=NOW,
             session_id=sessions["mayors-dialogue"].id,
         )
     with pytest.raises(Invalid) as role:
         await access.create_invitation(db, event_id=event.id, role="king", now=NOW)
     assert [e.value.code for e in (no_scope, organizer_session, role)] == [
-        "invitation.scope", "invitation.scope", "invitation.role",
+        "invitation.scope",
+        "invitation.scope",
+        "invitation.role",
     ]
 
 

@@ -91,7 +91,9 @@ async def test_moderator_override_holds_until_the_next_boundary(db, room_id: int
 
 async def test_override_then_follow_schedule_hands_back_to_the_clock(db, room_id: int) -> None:
     now = START + timedelta(minutes=10)
-    await rooms.set_room_state(db, room_id=room_id, action="go_live", now=now - timedelta(minutes=30))
+    await rooms.set_room_state(
+        db, room_id=room_id, action="go_live", now=now - timedelta(minutes=30)
+    )
     await rooms.set_room_state(db, room_id=room_id, action="end", now=now)
     await rooms.set_room_state(db, room_id=room_id, action="reopen", now=now)
     events = await rooms.set_room_state(db, room_id=room_id, action="follow_schedule", now=now)
@@ -109,7 +111,9 @@ async def test_invalid_transition_is_refused_with_the_current_state(db, room_id:
     )
 
 
-async def test_two_processes_advancing_at_once_log_one_transition(sessionmaker, room_id: int) -> None:
+async def test_two_processes_advancing_at_once_log_one_transition(
+    sessionmaker, room_id: int
+) -> None:
     now = START - timedelta(minutes=1)
     async with sessionmaker() as first, sessionmaker() as second:
         # Both read the room as "scheduled" before either writes.
@@ -122,7 +126,9 @@ async def test_two_processes_advancing_at_once_log_one_transition(sessionmaker, 
     assert [len(events_first), len(events_second)] == [len(events_first), 0]
     async with sessionmaker() as db:
         rows = await db.scalar(
-            select(func.count()).where(RoomEvent.room_id == room_id, RoomEvent.name == "room.state_changed")
+            select(func.count()).where(
+                RoomEvent.room_id == room_id, RoomEvent.name == "room.state_changed"
+            )
         )
     assert rows == 1
 
@@ -134,17 +140,29 @@ async def test_event_log_numbers_each_room_without_gaps(db, room_id: int) -> Non
     events = await room_log.list_events_after(db, room_id=room_id, after=0)
     room = await rooms.get_room(db, room_id=room_id)
     assert [e.seq for e in events] == list(range(1, room.seq + 1))
-    assert [e.seq for e in await room_log.list_events_after(db, room_id=room_id, after=2, until=3)] == [3]
+    assert [
+        e.seq for e in await room_log.list_events_after(db, room_id=room_id, after=2, until=3)
+    ] == [3]
 
 
 async def test_room_settings_are_validated_and_logged(db, room_id: int) -> None:
     events = await rooms.update_room(
-        db, room_id=room_id, changes={"stage_url": " https://meet.example/w1 ", "premoderation": False},
+        db,
+        room_id=room_id,
+        changes={"stage_url": " https://meet.example/w1 ", "premoderation": False},
         now=START,
     )
-    assert (events[0].name, events[0].data["room"]["stage_url"], events[0].data["room"]["premoderation"]) == (
-        "room.updated", "https://meet.example/w1", False,
+    assert (
+        events[0].name,
+        events[0].data["room"]["stage_url"],
+        events[0].data["room"]["premoderation"],
+    ) == (
+        "room.updated",
+        "https://meet.example/w1",
+        False,
     )
     with pytest.raises(Exception) as caught:
-        await rooms.update_room(db, room_id=room_id, changes={"stream_url": "javascript:alert(1)"}, now=START)
+        await rooms.update_room(
+            db, room_id=room_id, changes={"stream_url": "javascript:alert(1)"}, now=START
+        )
     assert getattr(caught.value, "code", None) == "room.invalid_url"

@@ -18,6 +18,7 @@ from .errors import NotFound
 from .models import Appearance, Event, Person, ProgrammeSession, Room, utcnow
 from .programme_spec import ONLINE_FORMATS, PersonSpec, ProgrammeSpec, SessionSpec
 from .room_log import LoggedEvent, append_event, new_epoch
+from .rooms import DEFAULT_OPENS_MINUTES_BEFORE, room_json
 
 
 @dataclass
@@ -30,9 +31,16 @@ class ImportResult:
 
 
 async def import_programme(
-    db: AsyncSession, *, spec: ProgrammeSpec, remove_missing: bool = True
+    db: AsyncSession,
+    *,
+    spec: ProgrammeSpec,
+    remove_missing: bool = True,
+    opens_minutes_before: int = DEFAULT_OPENS_MINUTES_BEFORE,
 ) -> ImportResult:
-    """Create or update the event of ``spec``; sessions not in ``spec`` are removed."""
+    """Create or update the event of ``spec``; sessions not in ``spec`` are removed.
+
+    New rooms open their lobby ``opens_minutes_before`` the start (organizers change it per room).
+    """
     event = await db.scalar(
         select(Event)
         .where(Event.slug == spec.event.slug)
@@ -82,7 +90,7 @@ async def import_programme(
         _copy_session(spec_session, session, position)
         await db.flush()
         await _replace_appearances(db, session, spec_session, people)
-        room = await ensure_room(db, session=session)
+        room = await ensure_room(db, session=session, opens_minutes_before=opens_minutes_before)
         if room is not None and moved:
             result.events.append(await _log_schedule_change(db, room, session))
     if remove_missing:
@@ -156,13 +164,21 @@ async def _replace_appearances(
         )
 
 
-async def ensure_room(db: AsyncSession, *, session: ProgrammeSession) -> Room | None:
+async def ensure_room(
+    db: AsyncSession,
+    *,
+    session: ProgrammeSession,
+    opens_minutes_before: int = DEFAULT_OPENS_MINUTES_BEFORE,
+) -> Room | None:
     """Online and hybrid sessions have exactly one live room."""
     if session.format not in ONLINE_FORMATS:
         return None
     room = await db.scalar(select(Room).where(Room.session_id == session.id))
     if room is None:
-        room = Room(session_id=session.id, epoch=new_epoch(), seq=0, state="scheduled")
+        room = Room(
+            session_id=session.id, epoch=new_epoch(), seq=0, state="scheduled",
+            opens_minutes_before=opens_minutes_before,
+        )  # fmt: skip
         db.add(room)
         await db.flush()
     return room
@@ -176,8 +192,9 @@ async def _log_schedule_change(
         room_id=room.id,
         name="room.schedule_changed",
         data={
-            "starts_at": session.starts_at.isoformat() if session.starts_at else None,
-            "ends_at": session.ends_at.isoformat() if session.ends_at else None,
+            "room": room_json(room, session, DEFAULT_OPENS_MINUTES_BEFORE),
+            "starts_at": room_json(room, session, 0)["session"]["starts_at"],
+            "ends_at": room_json(room, session, 0)["session"]["ends_at"],
         },
     )
 

@@ -135,13 +135,17 @@ async def counters(db: AsyncSession, room_id: int) -> dict[str, int]:
             )
         ).all()
     )
-    published = await db.scalar(
-        select(func.count()).where(Question.room_id == room_id, Question.published_at.is_not(None))
-    )
+    published, answered = (
+        await db.execute(
+            select(
+                func.count(Question.published_at), func.count(Question.answered_at)
+            ).where(Question.room_id == room_id)
+        )
+    ).one()
     return {
         "received": sum(by_status.values()),
-        "approved": published or 0,
-        "answered": by_status.get("answered", 0),
+        "approved": published,
+        "answered": answered,
         "dismissed": by_status.get("dismissed", 0),
     }
 
@@ -448,6 +452,7 @@ async def archive_question(
     await _guarded_update(db, question, status="archived", pinned_position=None, updated_at=now)
     await _leave_air(db, room, question, log)
     await log.question("question.archived", question, was_public)
+    await log.counters()
     await _audit(db, room, moderator, "question.archived", question, now)
     return log.events
 
