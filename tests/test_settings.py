@@ -291,3 +291,14 @@ def test_cli_bad_setting_exits_2_naming_variable(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout) == (2, "")
     [line] = result.stderr.splitlines()
     assert line.startswith("townhall: invalid setting: TOWNHALL_PORT: ")
+
+
+def test_several_workers_without_redis_are_refused() -> None:
+    from townhall.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"TOWNHALL_WORKERS": "2"}, dotenv=None)
+    assert str(caught.value).startswith("TOWNHALL_WORKERS: ")
+    assert load_settings(
+        {"TOWNHALL_WORKERS": "2", "TOWNHALL_REDIS_URL": "redis://127.0.0.1:6379/0"}, dotenv=None
+    ).workers == 2

@@ -216,6 +216,11 @@ def load_settings(
     if (raw := get("PROCESS_NAME")) is not None:
         values["process_name"] = raw
 
+    if values.get("workers", 1) > 1 and "redis_url" not in values:  # type: ignore[operator]
+        raise SettingsError(
+            f"{PREFIX}WORKERS: several processes share live rooms through Redis; "
+            f"set {PREFIX}REDIS_URL too"
+        )
     if "secret_key" not in values:
         # A random key per start is safe but logs everybody out on restart; production sets it.
         values["secret_key"] = secrets.token_urlsafe(32)
