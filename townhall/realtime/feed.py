@@ -76,6 +76,7 @@ class RoomFeed:
         self._task: asyncio.Task[None] | None = None
         self.delivered = 0
         self.repairs = 0
+        self.pending = 0  # joins under way (see Hub.join)
 
     async def open(self) -> None:
         """Subscribe first, then read where the log stands: nothing can fall in between."""

@@ -198,9 +198,12 @@ class Hub:
     async def join(self, connection: Connection, room_id: int, viewer: Viewer, since: Since | None) -> None:
         previous = connection.viewers.get(room_id)
         feed = await self._feed(room_id)
-        if previous is not None:
-            self._presence_of(room_id).remove(previous, room_id, connection.id)
-        await feed.join(connection, viewer, since)
+        try:
+            if previous is not None:
+                self._presence_of(room_id).remove(previous, room_id, connection.id)
+            await feed.join(connection, viewer, since)
+        finally:
+            feed.pending -= 1
         self._presence_of(room_id).add(viewer, room_id, connection.id)
         self._presence_dirty.add(room_id)
         pushed = self._presence_pushed.get(room_id)
@@ -217,7 +220,8 @@ class Hub:
         self._presence_dirty.add(room_id)
         if not feed.members:
             async with self._feed_locks.setdefault(room_id, asyncio.Lock()):
-                if not feed.members and self.feeds.get(room_id) is feed:
+                # A join between _feed() and feed.join() counts as pending: keep the feed.
+                if not feed.members and not feed.pending and self.feeds.get(room_id) is feed:
                     del self.feeds[room_id]
                     await feed.close()
 
@@ -228,6 +232,7 @@ class Hub:
                 feed = RoomFeed(self, room_id)
                 await feed.open()
                 self.feeds[room_id] = feed
+            feed.pending += 1  # released by join() once the connection is a member
             return feed
 
     async def snapshot(self, room_id: int, viewer: Viewer) -> dict[str, Any]:
