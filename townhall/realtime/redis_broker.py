@@ -22,7 +22,7 @@ from contextlib import suppress
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from .broker import OnMessage, OnReset
+from .broker import MemoryBroker, OnMessage, OnReset
 from .channels import Channels
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class RedisBroker:
         self.connected = False
         self.reconnects = 0
         self._last_beat = time.monotonic()
+        self._local_limits = MemoryBroker()
 
     async def start(self, on_message: OnMessage, on_reset: OnReset) -> None:
         self._on_message, self._on_reset = on_message, on_reset
@@ -157,11 +158,15 @@ class RedisBroker:
         return {k.decode(): v for k, v in raw.items()}
 
     async def hit(self, key: str, *, limit: int, window: float) -> float:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.pexpire(key, int(window * 1000), nx=True)
-            pipe.pttl(key)
-            count, _, ttl_ms = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.pexpire(key, int(window * 1000), nx=True)
+                pipe.pttl(key)
+                count, _, ttl_ms = await pipe.execute()
+        except (RedisError, OSError):
+            # Redis away: keep limiting, per process, rather than refuse every command.
+            return await self._local_limits.hit(key, limit=limit, window=window)
         if count > limit:
             return max(ttl_ms, 1) / 1000
         return 0.0
