@@ -68,6 +68,10 @@ class RedisBroker:
         await self.redis.aclose()
 
     async def publish(self, channel: str, payload: bytes) -> None:
+        if not self.connected:
+            # Don't make every command wait for a dead Redis: the log has the event, and the
+            # other processes' sweeps deliver it.
+            raise ConnectionError("redis is unreachable; not published")
         await self.redis.publish(channel, payload)
 
     async def subscribe(self, channel: str) -> None:
@@ -158,6 +162,8 @@ class RedisBroker:
         return {k.decode(): v for k, v in raw.items()}
 
     async def hit(self, key: str, *, limit: int, window: float) -> float:
+        if not self.connected:
+            return await self._local_limits.hit(key, limit=limit, window=window)
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)
