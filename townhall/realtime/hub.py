@@ -302,6 +302,8 @@ class Hub:
                 last_refresh = time.monotonic()
                 self._presence_dirty.update(r for r, p in self.presence.items() if not p.empty)
                 self._presence_stale.update(self.feeds)  # notice other processes' expiries
+            if not self.broker.health().get("connected", True):
+                continue  # Redis away: entries are rewritten after it returns (_on_reset)
             dirty, self._presence_dirty = self._presence_dirty, set()
             for room_id in dirty:
                 local = self.presence.get(room_id)
