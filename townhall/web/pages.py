@@ -1,13 +1,31 @@
-"""Server-rendered pages: event home (the programme by day) and session pages."""
+"""Server-rendered pages: event home (the programme by day) and session pages.
+
+Each page is complete without JavaScript; ``static/js/programme.js`` adds the viewer's own
+time zone and keeps the live-status labels current. Pages read the clock once, and hand the
+instant to the script (``data-now``) so a rehearsal clock holds in the browser too.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from townhall.platform import programme
+from townhall.platform.models import Event
 
-from .programme_view import programme_days, session_view
+from .programme_view import (
+    MARKS,
+    STATUS_LABELS,
+    event_parts,
+    paragraphs,
+    programme_days,
+    session_view,
+    soon_minutes,
+    utc_iso,
+)
 from .services import services_of
 
 
@@ -17,6 +35,28 @@ def render(request: Request, template: str, status: int = 200, **context: object
         request=request, settings=services.settings, **context
     )
     return HTMLResponse(html, status_code=status)
+
+
+def event_links(event: Event) -> dict[str, str]:
+    base = f"/events/{event.slug}"
+    return {
+        "home": base,
+        "ics": f"{base}/programme.ics",
+        "xml": f"{base}/schedule.xml",
+        "json": f"{base}/schedule.json",
+        "api": f"/api/events/{event.slug}/programme",
+    }
+
+
+def clock_context(now: datetime, opens_minutes_before: int) -> dict[str, Any]:
+    """What the browser script needs to recompute statuses the way the server does."""
+    return {
+        "now": now,
+        "now_iso": utc_iso(now),
+        "soon_minutes": soon_minutes(opens_minutes_before),
+        "status_labels": STATUS_LABELS,
+        "marks": MARKS,
+    }
 
 
 async def home(request: Request) -> Response:
@@ -34,8 +74,17 @@ async def event_page(request: Request) -> Response:
         event = await programme.get_event(db, slug=request.path_params["slug"])
         sessions = await programme.list_sessions(db, event_id=event.id)
     now = services.clock.now()
-    days = programme_days(event, sessions, now, services.settings.room_opens_minutes_before)
-    return render(request, "event.html", event=event, days=days, now=now)
+    minutes = services.settings.room_opens_minutes_before
+    return render(
+        request,
+        "event.html",
+        event=event,
+        days=programme_days(event, sessions, now, minutes),
+        description=paragraphs(event.description),
+        parts=event_parts(event),
+        links=event_links(event),
+        **clock_context(now, minutes),
+    )
 
 
 async def session_page(request: Request) -> Response:
@@ -46,5 +95,12 @@ async def session_page(request: Request) -> Response:
             db, event_id=event.id, slug=request.path_params["session"]
         )
     now = services.clock.now()
-    view = session_view(event, session, now, services.settings.room_opens_minutes_before)
-    return render(request, "session.html", event=event, item=view, now=now)
+    minutes = services.settings.room_opens_minutes_before
+    return render(
+        request,
+        "session.html",
+        event=event,
+        item=session_view(event, session, now, minutes),
+        links=event_links(event),
+        **clock_context(now, minutes),
+    )

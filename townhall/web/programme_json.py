@@ -80,4 +80,4 @@ def display_name(person: Person) -> str:
         parts = [person.honorific, person.name]
         text = " ".join(p for p in parts if p)
         return f"{text}, {person.postnominals}" if person.postnominals else text
-    return person.label or person.city or person.organisation or "To be announced"
+    return person.label or person.organisation or person.city or "To be announced"
