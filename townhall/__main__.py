@@ -120,7 +120,8 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         ws="websockets-sansio",
-        ws_max_size=1024 * 1024,
+        # Above the application's own limit, so oversized messages get a typed error.
+        ws_max_size=max(1024 * 1024, 2 * settings.ws_max_message_bytes),
         ws_per_message_deflate=False,
         proxy_headers=True,
         log_level=settings.log_level,

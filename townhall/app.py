@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routes=build_routes(),
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, origins=settings.origins),
             Middleware(OriginCheck, origins=settings.origins),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -204,8 +204,9 @@ class RoomFeed:
                 assert since is not None
                 async with self.hub.sessionmaker() as db:
                     events = await room_log.list_events_after(
-                        db, room_id=self.room_id, after=since.seq, until=self.last_seq
-                    )
+                        db, room_id=self.room_id, after=since.seq, until=self.last_seq,
+                        limit=self.last_seq - since.seq,
+                    )  # fmt: skip
                 visible = [
                     e for e in events if viewer.can_see(self.room_id, e.visibility, e.participant_id)
                 ]

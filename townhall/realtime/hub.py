@@ -240,6 +240,10 @@ class Hub:
         async with self.sessionmaker() as db:
             if db.bind.dialect.name == "postgresql":
                 await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            else:
+                # pysqlite starts no transaction for reads; one read transaction makes every
+                # query below see the same committed state (WAL snapshot).
+                await (await db.connection()).exec_driver_sql("BEGIN")
             state = await rooms.room_snapshot(
                 db, room_id=room_id, default_minutes=self.settings.room_opens_minutes_before
             )

@@ -1,0 +1,128 @@
+"""The live room page: the room's state rendered on the server, kept live by ``room.js``.
+
+Without JavaScript the page still says what the room is doing (and links the stage when it
+is open); with it, ``static/js/live.js`` joins the room over ``/ws`` and the page follows its
+events. Everything the script needs travels in ``data-*`` attributes: no inline script.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from townhall.platform import programme, rooms
+from townhall.platform.errors import NotFound
+from townhall.platform.models import Event
+from townhall.realtime.identity import read_identity
+
+from .pages import render
+from .services import services_of
+
+STATE_LABELS = {
+    "scheduled": "Scheduled",
+    "open": "Lobby open",
+    "live": "Live now",
+    "ended": "Ended",
+    "archived": "Archived",
+}
+
+
+def home_zone(event: Event) -> tuple[str, ZoneInfo]:
+    """The event's own zone and the label the programme gives it ("Izmir")."""
+    label = next(
+        (z["label"] for z in event.reference_zones if z["zone"] == event.timezone),
+        event.timezone,
+    )
+    return label, ZoneInfo(event.timezone)
+
+
+def clock_time(iso: str | None, zone: ZoneInfo) -> str | None:
+    if iso is None:
+        return None
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone).strftime("%H:%M")
+
+
+def state_detail(room: dict[str, Any], zone_label: str, zone: ZoneInfo) -> str:
+    """The sentence under the state label; room.js writes the same sentences."""
+    state, session = room["state"], room["session"]
+    if state == "scheduled":
+        opens = clock_time(room["opens_at"], zone)
+        if opens is None:
+            return "The time is to be announced."
+        return f"The room opens at {opens} {zone_label} time."
+    if state == "open":
+        starts = clock_time(session["starts_at"], zone)
+        if starts is None:
+            return "The lobby is open."
+        return f"The lobby is open; the session starts at {starts} {zone_label} time."
+    if state == "live":
+        return "The session is under way."
+    if state == "ended":
+        return "The session has ended."
+    return "This room is archived."
+
+
+def zone_spans(session: dict[str, Any], zones: list[dict[str, str]]) -> list[dict[str, str]]:
+    if not session["starts_at"] or not session["ends_at"]:
+        return []
+    return [
+        {
+            "label": z["label"],
+            "span": f"{clock_time(session['starts_at'], ZoneInfo(z['zone']))}–"
+            f"{clock_time(session['ends_at'], ZoneInfo(z['zone']))}",
+        }
+        for z in zones
+    ]
+
+
+def other_origin(request: Request, origins: tuple[str, ...]) -> str | None:
+    """The page's origin when the WebSocket endpoint would refuse it (e.g. localhost for
+    127.0.0.1); None when live updates can work here."""
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return None if origin in origins else origin
+
+
+def ws_url(request: Request) -> str:
+    """The page's own host, so the browser sends the cookie and an Origin the server allows."""
+    url = request.url_for("ws")
+    return str(url.replace(scheme="wss" if url.scheme == "https" else "ws"))
+
+
+async def room_page(request: Request) -> Response:
+    services = services_of(request)
+    minutes = services.settings.room_opens_minutes_before
+    async with services.db() as db:
+        event = await programme.get_event(db, slug=request.path_params["slug"])
+        room = await rooms.get_room(db, room_id=request.path_params["room_id"])
+        if room.session.event_id != event.id:
+            raise NotFound(f"room {room.id} is not part of this event", code="room.not_found")
+        state = rooms.room_json(room, room.session, minutes)
+    identity = read_identity(request.cookies, services.settings.secret_key)
+    zone_label, zone = home_zone(event)
+    session = state["session"]
+    starts = session["starts_at"]
+    return render(
+        request,
+        "room.html",
+        event=event,
+        room=state,
+        state_label=STATE_LABELS.get(state["state"], state["state"]),
+        state_detail=state_detail(state, zone_label, zone),
+        day=(
+            datetime.fromisoformat(starts.replace("Z", "+00:00")).astimezone(zone)
+            if starts
+            else None
+        ),
+        zone_label=zone_label,
+        spans=zone_spans(session, event.reference_zones),
+        zones_json=json.dumps(event.reference_zones, separators=(",", ":")),
+        joined=event.id in identity.participants,
+        ws_url=ws_url(request),
+        other_origin=other_origin(request, services.settings.origins),
+        public_url=services.settings.public_url,
+    )

@@ -1,0 +1,233 @@
+// The live room page: joins the room through live.js and keeps the server-rendered page in
+// step with the room's events, presence and the connection's state.
+
+import { LiveConnection } from "./live.js";
+
+const STATE_LABELS = {
+  scheduled: "Scheduled",
+  open: "Lobby open",
+  live: "Live now",
+  ended: "Ended",
+  archived: "Archived",
+};
+
+const root = document.getElementById("room");
+const config = {
+  roomId: Number(root.dataset.roomId),
+  eventSlug: root.dataset.eventSlug,
+  wsUrl: root.dataset.wsUrl,
+  timeZone: root.dataset.timezone,
+  zoneLabel: root.dataset.zoneLabel,
+  zones: JSON.parse(root.dataset.zones || "[]"),
+  joined: root.dataset.joined === "true",
+};
+
+const $ = (id) => document.getElementById(id);
+
+function clockTime(iso, timeZone) {
+  if (!iso) return null;
+  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone })
+    .format(new Date(iso));
+}
+
+function longDay(iso, timeZone) {
+  return new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone })
+    .format(new Date(iso))
+    .replace(",", "");
+}
+
+// The same sentences as townhall/web/room_pages.py:state_detail.
+function stateDetail(room) {
+  const at = (iso) => `${clockTime(iso, config.timeZone)} ${config.zoneLabel} time`;
+  switch (room.state) {
+    case "scheduled":
+      return room.opens_at ? `The room opens at ${at(room.opens_at)}.` : "The time is to be announced.";
+    case "open":
+      return room.session.starts_at
+        ? `The lobby is open; the session starts at ${at(room.session.starts_at)}.`
+        : "The lobby is open.";
+    case "live":
+      return "The session is under way.";
+    case "ended":
+      return "The session has ended.";
+    default:
+      return "This room is archived.";
+  }
+}
+
+function element(tag, attributes = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text) node.textContent = text;
+  return node;
+}
+
+function renderStage(room) {
+  const stage = $("room-stage");
+  const links = [];
+  if (room.stage_url) links.push([room.stage_url, "Join the stage"]);
+  if (room.stream_url) links.push([room.stream_url, "Watch the stream"]);
+  let content;
+  if ((room.state === "open" || room.state === "live") && links.length) {
+    content = element("ul", { class: "stage-links" });
+    for (const [href, text] of links) {
+      const item = element("li");
+      item.append(element("a", { class: "stage-link", href, rel: "noopener noreferrer" }, text));
+      content.append(item);
+    }
+  } else if (room.state === "ended" || room.state === "archived") {
+    content = element("p", {}, "The session has ended.");
+  } else if (room.state === "scheduled") {
+    content = element("p", {}, "The stage link appears when the room opens.");
+  } else {
+    content = element("p", {}, "The stage link appears here as soon as the moderators share it.");
+  }
+  stage.replaceChildren(content);
+}
+
+function renderWhen(session) {
+  const day = $("room-day");
+  const zones = $("room-zones");
+  if (!session.starts_at || !session.ends_at) {
+    day.textContent = "Time to be announced";
+    zones.replaceChildren();
+    return;
+  }
+  const time = element("time", { datetime: session.starts_at }, longDay(session.starts_at, config.timeZone));
+  day.replaceChildren(time);
+  zones.replaceChildren(
+    ...config.zones.map((zone) => {
+      const item = element("li");
+      item.append(
+        element("span", { class: "zone-label" }, zone.label),
+        ` ${clockTime(session.starts_at, zone.zone)}–${clockTime(session.ends_at, zone.zone)}`,
+      );
+      return item;
+    }),
+  );
+}
+
+function renderRoom(room) {
+  root.dataset.state = room.state;
+  $("room-title").textContent = room.session.title;
+  const state = $("room-state");
+  state.className = `room-state room-state-${room.state}`;
+  $("room-state-label").textContent = STATE_LABELS[room.state] ?? room.state;
+  $("room-state-detail").textContent = stateDetail(room);
+  renderWhen(room.session);
+  renderStage(room);
+}
+
+function renderPresence(message) {
+  $("room-presence").hidden = false;
+  $("presence-audience").textContent = String(message.audience);
+  $("presence-audience-noun").textContent = message.audience === 1 ? "person" : "people";
+  for (const [role, id] of [["moderator", "presence-moderators"], ["panelist", "presence-panelists"]]) {
+    const names = message.people.filter((p) => p.role === role).map((p) => p.name || "Someone");
+    const line = $(id);
+    line.hidden = names.length === 0;
+    line.querySelector(".presence-names").textContent = names.join(", ");
+  }
+}
+
+// ---- the connection banner -------------------------------------------------------------
+
+const banner = $("connection-status");
+
+function say(kind, text) {
+  banner.dataset.connection = kind;
+  banner.textContent = text;
+}
+
+function onState({ state, reason, code }) {
+  switch (state) {
+    case "connecting":
+      return say("connecting", "Connecting…");
+    case "reconnecting":
+      return say("reconnecting", "Reconnecting…");
+    case "offline":
+      return say("offline", "You are offline. Reconnecting when the network is back…");
+    case "stopped":
+      return say("stopped", reason ? `Disconnected: ${reason}` : "Disconnected.");
+    case "live":
+      // A resume's "caught up" message follows on its own; a first connection is quiet.
+      if (banner.dataset.connection !== "caughtup") say("live", "Connected — updates appear as they happen.");
+      return undefined;
+    default:
+      return say(state, state);
+  }
+}
+
+function onCaughtUp({ missed, snapshot, offlineFor }) {
+  if (offlineFor === null) return; // a quiet repair while connected: nothing to tell
+  if (snapshot) {
+    say("caughtup", "You were offline — caught up (the room was reloaded).");
+    return;
+  }
+  const updates = missed === 1 ? "1 missed update" : `${missed} missed updates`;
+  say("caughtup", `You were offline — caught up (${updates}).`);
+}
+
+// ---- joining ---------------------------------------------------------------------------
+
+function connect() {
+  const live = new LiveConnection({ url: config.wsUrl });
+  live.on("state", onState);
+  live.on("caughtup", onCaughtUp);
+  live.on("snapshot", ({ room, state }) => room === config.roomId && renderRoom(state.room));
+  live.on("event", ({ room, state }) => room === config.roomId && renderRoom(state.room));
+  live.on("presence", (message) => message.room === config.roomId && renderPresence(message));
+  live.start();
+  live.join(config.roomId).then(
+    (data) => {
+      root.dataset.tier = data.tier;
+    },
+    (error) => {
+      if (error.code === "auth.required") {
+        // The cookie names a participant the server no longer knows: join afresh.
+        live.stop("join the event first");
+        say("idle", "");
+        showJoinForm();
+      } else {
+        say("error", `Could not join the room: ${error.message}`);
+      }
+    },
+  );
+  return live;
+}
+
+let joinFormReady = false;
+
+function showJoinForm() {
+  const form = $("join-form");
+  form.hidden = false;
+  if (joinFormReady) return;
+  joinFormReady = true;
+  form.addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const button = form.querySelector("button");
+    const name = $("join-name").value.trim();
+    button.disabled = true;
+    $("join-error").textContent = "";
+    try {
+      const response = await fetch(`/api/events/${encodeURIComponent(config.eventSlug)}/participants`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(name ? { display_name: name } : {}),
+      });
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        throw new Error(body.error?.message ?? `the server answered ${response.status}`);
+      }
+      form.hidden = true;
+      connect();
+    } catch (error) {
+      $("join-error").textContent = `Could not join: ${error.message}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+if (config.joined) connect();
+else showJoinForm();
