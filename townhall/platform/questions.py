@@ -323,11 +323,13 @@ async def dismiss_question(
         raise InvalidState(f"a {question.status} question cannot be dismissed", code="question.invalid_transition",
                            question=private_json(question, log.people))  # fmt: skip
     reason = " ".join((reason or "").split())[:MAX_REASON] or None
-    was_public = is_public(question)
+    was_public, was_pinned = is_public(question), question.pinned_position is not None
     await _guarded_update(db, question, status="dismissed", dismiss_reason=reason,
                           pinned_position=None, updated_at=now)  # fmt: skip
     await _leave_air(db, room, question, log)
     await log.question("question.dismissed", question, was_public)
+    if was_pinned:
+        await _renumber_pins(db, room, log)
     await log.counters()
     await _audit(db, room, moderator, "question.dismissed", question, now, reason=reason)
     return log.events
@@ -357,7 +359,7 @@ async def merge_question(
         raise Invalid("a question cannot be merged into itself", code="question.merge_self")
     if question.status == "merged" or target.status in ("merged", "dismissed"):
         raise InvalidState("only live questions can be merged", code="question.invalid_transition")
-    was_public = is_public(question)
+    was_public, was_pinned = is_public(question), question.pinned_position is not None
     await _guarded_update(db, question, status="merged", merged_into=target.id,
                           pinned_position=None, updated_at=now)  # fmt: skip
     await _leave_air(db, room, question, log)
@@ -370,6 +372,8 @@ async def merge_question(
     total = await db.scalar(select(func.count()).where(QuestionVote.question_id == target.id)) or 0
     await _guarded_update(db, target, votes=total, updated_at=now)
     await log.question("question.merged", question, was_public)
+    if was_pinned:
+        await _renumber_pins(db, room, log)
     await log.question("question.votes_changed", target, is_public(target))
     await _audit(db, room, moderator, "question.merged", question, now, into=target.id)
     return log.events
@@ -448,10 +452,12 @@ async def archive_question(
     if question.status not in ("approved", "answered", "dismissed"):
         raise InvalidState(f"a {question.status} question cannot be archived",
                            code="question.invalid_transition")  # fmt: skip
-    was_public = is_public(question)
+    was_public, was_pinned = is_public(question), question.pinned_position is not None
     await _guarded_update(db, question, status="archived", pinned_position=None, updated_at=now)
     await _leave_air(db, room, question, log)
     await log.question("question.archived", question, was_public)
+    if was_pinned:
+        await _renumber_pins(db, room, log)
     await log.counters()
     await _audit(db, room, moderator, "question.archived", question, now)
     return log.events
