@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .errors import Invalid
+from .errors import Forbidden, Invalid
 from .models import Participant
 
 MAX_NAME = 60
@@ -27,6 +27,21 @@ def clean_display_name(raw: str | None) -> str:
 
 def new_participant_id() -> str:
     return "p_" + secrets.token_urlsafe(12)
+
+
+def check_access_code(expected: str | None, given: str | None) -> None:
+    """Events with an access code admit only those who give it (compared in constant time)."""
+    if expected is None:
+        return
+    if not given or not secrets.compare_digest(expected.strip().casefold(), given.strip().casefold()):
+        raise Forbidden("this event needs its access code", code="participant.access_code")
+
+
+def normalise_access_code(raw: str | None) -> str | None:
+    code = " ".join((raw or "").split())
+    if code and not 4 <= len(code) <= 64:
+        raise Invalid("an access code has 4 to 64 characters", code="event.invalid_access_code")
+    return code or None
 
 
 async def create_participant(

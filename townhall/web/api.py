@@ -70,12 +70,15 @@ async def join_event(request: Request) -> Response:
     """Create an audience participant for the event and set the identity cookie."""
     services = services_of(request)
     await limit_rate(request, "identity", limit=IDENTITIES_PER_MINUTE, window=60)
-    body = await read_json_object(request, allowed={"display_name"})
-    name = body.get("display_name")
+    body = await read_json_object(request, allowed={"display_name", "access_code"})
+    name, code = body.get("display_name"), body.get("access_code")
     if name is not None and not isinstance(name, str):
         raise Invalid("display_name must be a string", code="participant.invalid_name")
+    if code is not None and not isinstance(code, str):
+        raise Invalid("access_code must be a string", code="participant.access_code")
     async with services.db() as db:
         event = await programme.get_event(db, slug=request.path_params["slug"])
+        participants.check_access_code(event.access_code, code)
         participant = await participants.create_participant(
             db, event_id=event.id, display_name=name, now=services.clock.now()
         )

@@ -71,6 +71,10 @@ SCHEMAS: dict[str, Any] = {
             "programme_status": NULLABLE_STRING,
             "website": NULLABLE_STRING,
             "reference_zones": {"type": "array", "items": _ref("ReferenceZone")},
+            "admission": {
+                "enum": ["open", "code"],
+                "description": "code: joining the audience needs the event's access code",
+            },
             "parts": {"type": "array", "items": {"type": "object"}},
             "url": {"type": "string"},
             "programme_url": {"type": "string"},
@@ -209,7 +213,11 @@ PATHS: dict[str, Any] = {
                             "type": "object",
                             "additionalProperties": False,
                             "properties": {
-                                "display_name": {"type": ["string", "null"], "maxLength": 60}
+                                "display_name": {"type": ["string", "null"], "maxLength": 60},
+                                "access_code": {
+                                    "type": ["string", "null"],
+                                    "description": "required when the event has an access code",
+                                },
                             },
                         }
                     }
@@ -217,7 +225,10 @@ PATHS: dict[str, Any] = {
             },
             "responses": {
                 "201": _json("the new participant", _ref("Participant")),
-                "403": _error("the request came from another site (csrf.origin)"),
+                "403": _error(
+                    "wrong or missing access code (participant.access_code), or the request "
+                    "came from another site (csrf.origin)"
+                ),
                 "404": _error("no event has this slug"),
                 "422": _error("invalid body or display name"),
                 "429": _error("too many identities from this address; see retry_after"),

@@ -22,6 +22,7 @@ def event_json(event: Event, base_url: str) -> dict[str, Any]:
         "programme_status": event.programme_status,
         "website": event.website,
         "reference_zones": event.reference_zones,
+        "admission": "code" if event.access_code else "open",
         "parts": event.parts,
         "url": f"{base_url}/events/{event.slug}",
         "programme_url": f"{base_url}/api/events/{event.slug}/programme",
