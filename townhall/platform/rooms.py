@@ -144,6 +144,28 @@ async def _transition(
     )
 
 
+async def _hand_back_to_schedule(
+    db: AsyncSession, room: Room, now: datetime, default_minutes: int
+) -> list[LoggedEvent]:
+    """An override that has run its course: the clock drives the room again (one process says so)."""
+    seen = room.manual_until
+    changed = await db.execute(
+        update(Room)
+        .where(Room.id == room.id, Room.manual_until == seen)
+        .values(manual_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        return []
+    room.manual_until = None
+    return [
+        await append_event(
+            db, room_id=room.id, name="room.updated",
+            data={"room": room_json(room, room.session, default_minutes)}, at=now,
+        )  # fmt: skip
+    ]
+
+
 async def advance_rooms(
     db: AsyncSession,
     *,
@@ -159,7 +181,7 @@ async def advance_rooms(
         target = scheduled_state(room.session, now, opens_before(room, default_minutes))
         if RANK[target] <= RANK[room.state]:
             if room.manual_until is not None:
-                room.manual_until = None  # the override has run its course
+                events.extend(await _hand_back_to_schedule(db, room, now, default_minutes))
             continue
         event = await _transition(
             db, room, target=target, now=now, manual_until=None, by="schedule",

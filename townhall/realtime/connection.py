@@ -1,8 +1,10 @@
-"""One WebSocket connection: a bounded send queue drained by its own writer task.
+"""One WebSocket connection: a send queue drained by its own writer task.
 
 Fan-out only ever puts pre-encoded frames on the queue (never awaits a socket), so one slow
-client cannot hold up a room. A client whose queue fills up is closed with
-:data:`CLOSE_TOO_SLOW`; it reconnects and resumes from its last ``seq``.
+client cannot hold up a room. Live fan-out may fill the queue up to ``queue_size`` frames: a
+client that falls that far behind is closed with :data:`CLOSE_TOO_SLOW`, reconnects and
+resumes from its last ``seq``. A resume or a gap repair is one bounded burst (at most the
+replay window) and may go past the limit, or a client could never catch up.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class Connection:
         self.websocket = websocket
         self.identity = identity  # what the cookies said (see identity.py)
         self.viewers: dict[int, Viewer] = {}  # room id -> who this connection is in that room
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.queue_size = queue_size
         self.bucket = TokenBucket(rate, burst)
         self.closing = False
         self.close_code: int | None = None
@@ -66,17 +69,18 @@ class Connection:
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.id}")
 
-    def send(self, message: dict[str, Any] | str) -> bool:
-        """Queue a message without waiting; a full queue closes the connection as too slow."""
+    def send(self, message: dict[str, Any] | str, *, burst: bool = False) -> bool:
+        """Queue a message without waiting; a full queue closes the connection as too slow.
+
+        ``burst``: part of a bounded catch-up (resume, repair) that may exceed the limit."""
         if self.closing:
             return False
-        frame = message if isinstance(message, str) else encoder.encode(message).decode()
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if not burst and self.queue.qsize() >= self.queue_size:
             log.info("connection %s fell behind; closing with %s", self.id, CLOSE_TOO_SLOW)
             self.close(CLOSE_TOO_SLOW, "too slow: reconnect and resume")
             return False
+        frame = message if isinstance(message, str) else encoder.encode(message).decode()
+        self.queue.put_nowait(frame)
         return True
 
     def close(self, code: int, reason: str = "") -> None:
@@ -92,8 +96,7 @@ class Connection:
             # Drop the backlog: the client resumes from the log anyway.
             while not self.queue.empty():
                 self.queue.get_nowait()
-        with suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)
+        self.queue.put_nowait(None)
         if self._writer is not None:
             with suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._writer), timeout=5)

@@ -148,20 +148,28 @@ class RoomFeed:
             if room.epoch != self.epoch:
                 await self._new_epoch(room.epoch, room.seq)
                 return
+            target = room.seq if until is None else until
+            if target - self.last_seq > self.hub.settings.replay_window:
+                # Too much was missed to replay: everyone here starts again from a snapshot.
+                await self._resync(room.epoch, target)
+                return
             events = await room_log.list_events_after(
                 db, room_id=self.room_id, after=self.last_seq, until=until
             )
         for event in events:
-            self._deliver(event)
+            self._deliver(event, burst=len(events) > 1)
 
     async def _new_epoch(self, epoch: str, seq: int) -> None:
         """The log was reset: every member starts again from a snapshot."""
+        await self._resync(epoch, seq)
+
+    async def _resync(self, epoch: str, seq: int) -> None:
         self.epoch, self.last_seq = epoch, seq
         for connection in list(self.members):
             viewer = connection.viewers.get(self.room_id)
             if viewer is not None:
                 snapshot = await self.hub.snapshot(self.room_id, viewer)
-                connection.send(snapshot)
+                connection.send(snapshot, burst=True)
                 self.members[connection] = snapshot["seq"]
 
     def _anyone_may_see(self, visibility: str, participant: str | None) -> bool:
@@ -170,7 +178,7 @@ class RoomFeed:
             for c in self.members
         )
 
-    def _deliver(self, event: LoggedEvent) -> None:
+    def _deliver(self, event: LoggedEvent, *, burst: bool = False) -> None:
         if event.seq <= self.last_seq:
             return
         self.last_seq = event.seq
@@ -185,7 +193,7 @@ class RoomFeed:
             ):
                 continue
             frame = frame or event_frame(event)
-            connection.send(frame)
+            connection.send(frame, burst=burst)
             self.delivered += 1
         self.hub.after_event(event)
 
@@ -218,10 +226,11 @@ class RoomFeed:
                         "from": since.seq,
                         "seq": self.last_seq,
                         "missed": len(visible),
-                    }
+                    },
+                    burst=True,
                 )
                 for event in visible:
-                    connection.send(event_frame(event))
+                    connection.send(event_frame(event), burst=True)
                 self.members[connection] = self.last_seq
             else:
                 snapshot = await self.hub.snapshot(self.room_id, viewer)
