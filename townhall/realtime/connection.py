@@ -57,8 +57,9 @@ class Connection:
         self.websocket = websocket
         self.identity = identity  # what the cookies said (see identity.py)
         self.viewers: dict[int, Viewer] = {}  # room id -> who this connection is in that room
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[str, bool] | None] = asyncio.Queue()
         self.queue_size = queue_size
+        self.burst_pending = 0  # catch-up frames queued; they do not count against the limit
         self.bucket = TokenBucket(rate, burst)
         self.closing = False
         self.close_code: int | None = None
@@ -75,12 +76,13 @@ class Connection:
         ``burst``: part of a bounded catch-up (resume, repair) that may exceed the limit."""
         if self.closing:
             return False
-        if not burst and self.queue.qsize() >= self.queue_size:
+        if not burst and self.queue.qsize() - self.burst_pending >= self.queue_size:
             log.info("connection %s fell behind; closing with %s", self.id, CLOSE_TOO_SLOW)
             self.close(CLOSE_TOO_SLOW, "too slow: reconnect and resume")
             return False
         frame = message if isinstance(message, str) else encoder.encode(message).decode()
-        self.queue.put_nowait(frame)
+        self.burst_pending += burst
+        self.queue.put_nowait((frame, burst))
         return True
 
     def close(self, code: int, reason: str = "") -> None:
@@ -96,6 +98,7 @@ class Connection:
             # Drop the backlog: the client resumes from the log anyway.
             while not self.queue.empty():
                 self.queue.get_nowait()
+            self.burst_pending = 0
         self.queue.put_nowait(None)
         if self._writer is not None:
             with suppress(Exception):
@@ -106,7 +109,9 @@ class Connection:
 
     async def _write(self) -> None:
         try:
-            while (frame := await self.queue.get()) is not None:
+            while (item := await self.queue.get()) is not None:
+                frame, burst = item
+                self.burst_pending -= burst
                 await self.websocket.send_text(frame)
                 self.sent += 1
         except Exception:  # noqa: BLE001 - a dead socket ends its writer, nothing else
