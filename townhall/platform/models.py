@@ -78,6 +78,8 @@ class Event(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     programme_status: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(500))
+    # Audience admission: None = open to anyone; otherwise the code audience members give.
+    access_code: Mapped[str | None] = mapped_column(String(64))
     # Ordered [{"label": "Izmir", "zone": "Europe/Istanbul"}, …]
     reference_zones: Mapped[list[Any]] = mapped_column(default=list)
     # Ordered [{"slug", "title", "format", "location", "description", "dates": [iso dates]}]
@@ -183,6 +185,7 @@ class Room(Base):
     epoch: Mapped[str] = mapped_column(String(32))
     seq: Mapped[int] = mapped_column(Integer, default=0)
     opens_minutes_before: Mapped[int | None] = mapped_column(Integer)
+    speaking_time_minutes: Mapped[int | None] = mapped_column(Integer)
     premoderation: Mapped[bool] = mapped_column(Boolean, default=True)
     stage_url: Mapped[str | None] = mapped_column(String(1000))
     stream_url: Mapped[str | None] = mapped_column(String(1000))
@@ -231,6 +234,7 @@ class ClockAnchor(Base):
     """Where a rehearsal clock started, shared by every server process."""
 
     __tablename__ = "clock_anchors"
+    __table_args__ = (UniqueConstraint("requested_now"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     requested_now: Mapped[datetime]

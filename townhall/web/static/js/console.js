@@ -1,0 +1,97 @@
+// The organizer console's overview: one live connection joins every room of the event
+// (organizers are staff in every room) and keeps the table current: each room's state, its
+// audience, its pending questions and who of the staff and panel is present.
+
+import { LiveConnection } from "./live.js";
+import { applyEvent, questionsFromSnapshot, withStatus } from "./qa.js";
+
+const STATE_LABELS = {
+  scheduled: "Scheduled",
+  open: "Lobby open",
+  live: "Live now",
+  ended: "Ended",
+  archived: "Archived",
+};
+
+const CONNECTION_TEXT = {
+  connecting: "Connecting…",
+  live: "Live: figures update by themselves",
+  reconnecting: "Reconnecting…",
+  offline: "Offline: waiting for the network",
+  stopped: "Stopped: reload the page",
+};
+
+const ROLE_LABELS = { moderator: "moderator", panelist: "panelist" };
+
+const table = document.getElementById("live-overview");
+const status = document.getElementById("connection-status");
+
+function field(row, name) {
+  return row.querySelector(`[data-field="${name}"]`);
+}
+
+/** Set a cell's text, and mark it briefly when the value really changed. */
+function update(element, text) {
+  if (!element || element.textContent === text) return;
+  const first = element.textContent === "–";
+  element.textContent = text;
+  if (first) return;
+  element.classList.remove("changed");
+  void element.offsetWidth; // restart the highlight
+  element.classList.add("changed");
+}
+
+function renderRoom(row, state) {
+  const room = state.room;
+  if (room) {
+    const badge = field(row, "state");
+    update(badge, STATE_LABELS[room.state] ?? room.state);
+    badge.className = `state-badge state-${room.state}`;
+  }
+  const pending = withStatus(state, "pending").length;
+  update(field(row, "pending"), String(pending));
+  row.dataset.pending = String(pending);
+}
+
+function renderPresence(row, message, me) {
+  update(field(row, "audience"), String(message.audience ?? 0));
+  const people = (message.people ?? []).filter((p) => !me || p.participant !== me);
+  const cell = field(row, "people");
+  const text = people.length
+    ? people.map((p) => `${p.name || "Someone"} (${ROLE_LABELS[p.role] ?? p.role})`).join(", ")
+    : "Nobody yet";
+  update(cell, text);
+}
+
+function start() {
+  const me = table.dataset.me;
+  const rows = new Map([...table.tBodies[0].rows].map((row) => [Number(row.dataset.roomId), row]));
+  const connection = new LiveConnection({ url: table.dataset.wsUrl, reducer: applyEvent });
+
+  connection.on("state", ({ state }) => {
+    status.textContent = CONNECTION_TEXT[state] ?? state;
+    status.dataset.connection = state;
+  });
+  connection.on("snapshot", ({ room, state }) => {
+    const row = rows.get(room);
+    if (row) renderRoom(row, questionsFromSnapshot(state));
+  });
+  connection.on("event", ({ room, state }) => {
+    const row = rows.get(room);
+    if (row) renderRoom(row, state);
+  });
+  connection.on("presence", (message) => {
+    const row = rows.get(message.room);
+    if (row) renderPresence(row, message, me);
+  });
+
+  connection.start();
+  for (const [roomId, row] of rows) {
+    connection.join(roomId).catch((error) => {
+      field(row, "people").textContent = `Not available: ${error.message}`;
+    });
+  }
+}
+
+if (table) start();
+else if (status) status.textContent = "";

@@ -1,0 +1,613 @@
+// The moderator console: the room's question queue in tabs, every moderation action, the
+// room's lifecycle and settings, the big-screen link, and keyboard shortcuts.
+// State comes from live.js (snapshot + events through qa.js's reducer); actions are commands
+// whose replies or typed errors we show. A lost race shows the question as it now is.
+
+import { LiveConnection } from "./live.js";
+import {
+  answeredQuestions,
+  applyEvent,
+  authorLabel,
+  clockTime,
+  conflictMessage,
+  connectionBanner,
+  createAnnouncer,
+  el,
+  nextCandidate,
+  nextUp,
+  onAirQuestion,
+  openQuestions,
+  questionBody,
+  questionById,
+  questionsFromSnapshot,
+  shorten,
+  upsertQuestion,
+  withStatus,
+} from "./qa.js";
+
+const root = document.getElementById("moderate");
+const $ = (id) => document.getElementById(id);
+const config = {
+  roomId: Number(root.dataset.roomId),
+  wsUrl: root.dataset.wsUrl,
+  panelists: JSON.parse(root.dataset.panelists || "[]"),
+  rotateUrl: root.dataset.rotateUrl,
+};
+
+const TABS = ["incoming", "live", "onair", "answered", "closed"];
+const TAB_HEADINGS = {
+  incoming: "Incoming questions",
+  live: "Live questions",
+  onair: "On air",
+  answered: "Answered questions",
+  closed: "Dismissed, archived and merged questions",
+};
+const STATE_LABELS = { scheduled: "Scheduled", open: "Lobby open", live: "Live now", ended: "Ended", archived: "Archived" };
+const ROOM_ACTIONS = {
+  open: ["scheduled"],
+  go_live: ["scheduled", "open", "ended"],
+  end: ["open", "live"],
+  reopen: ["ended", "archived"],
+};
+
+let live = null;
+let state = null;
+let tab = "incoming";
+let selectedId = null;
+const openMore = new Set(); // question ids whose "More" actions are unfolded
+
+// ---- what each tab lists ---------------------------------------------------------------
+
+function tabQuestions(name) {
+  if (!state) return [];
+  switch (name) {
+    case "incoming":
+      return withStatus(state, "pending").sort((a, b) => a.id - b.id);
+    case "live":
+      return openQuestions(state);
+    case "onair": {
+      const q = onAirQuestion(state);
+      return q ? [q] : [];
+    }
+    case "answered":
+      return answeredQuestions(state);
+    default:
+      return withStatus(state, "dismissed", "archived", "merged").sort((a, b) => b.id - a.id);
+  }
+}
+
+// ---- rendering -------------------------------------------------------------------------
+
+function button(label, action, q, { kind = "", shortcut = null, extra = {} } = {}) {
+  return el(
+    "button",
+    {
+      type: "button",
+      class: `qa-button ${kind}`.trim(),
+      dataset: { action, question: String(q.id), ...extra },
+      "aria-keyshortcuts": shortcut,
+    },
+    label,
+    shortcut ? el("kbd", { "aria-hidden": "true" }, shortcut) : null,
+  );
+}
+
+function actionsFor(q) {
+  const main = [];
+  const more = [];
+  const onAir = q.id === state.on_air;
+  if (q.status === "pending") {
+    main.push(button("Approve", "approve", q, { kind: "qa-primary", shortcut: "a" }));
+    main.push(button("Dismiss", "dismiss", q, { shortcut: "d" }));
+    main.push(button("Approve and put on air", "onair", q, { shortcut: "o" }));
+  }
+  if (q.status === "approved") {
+    main.push(
+      onAir
+        ? button("Take off air", "offair", q, { shortcut: "o" })
+        : button("Put on air", "onair", q, { kind: "qa-primary", shortcut: "o" }),
+    );
+    main.push(button("Mark answered", "answered", q));
+    main.push(q.pinned == null ? button("Pin to next up", "pin", q) : button("Unpin", "unpin", q));
+    main.push(button("Dismiss", "dismiss", q, { shortcut: "d" }));
+  }
+  if (["pending", "approved", "answered"].includes(q.status)) more.push(button("Edit", "edit", q));
+  if (["pending", "approved"].includes(q.status)) {
+    more.push(button("Merge into…", "merge", q));
+    more.push(button(q.assigned_to ? "Reassign…" : "Assign to panelist…", "assign", q));
+  }
+  if (["approved", "answered", "dismissed"].includes(q.status)) more.push(button("Archive", "archive", q));
+  if (q.participant) more.push(button("Ban participant…", "ban", q, { kind: "qa-danger" }));
+  const details = el("details", { class: "qa-more", open: openMore.has(q.id), dataset: { question: String(q.id) } });
+  details.append(el("summary", {}, "More"), el("div", { class: "qa-button-row" }, more));
+  return el("div", { class: "qa-actions" }, el("div", { class: "qa-button-row" }, main), more.length ? details : null);
+}
+
+function badges(q) {
+  const list = [el("span", { class: `qa-badge qa-status-${q.status}` }, q.status)];
+  if (q.id === state.on_air) list.push(el("span", { class: "qa-badge qa-badge-onair" }, "On air"));
+  if (q.pinned != null && q.status === "approved") list.push(el("span", { class: "qa-badge" }, `Next up #${q.pinned + 1}`));
+  if (q.flagged) list.push(el("span", { class: "qa-badge qa-badge-flag" }, `Flagged: ${q.flagged}`));
+  return el("p", { class: "qa-badges" }, list);
+}
+
+function staffMeta(q) {
+  const parts = [`#${q.id}`, `asked ${clockTime(q.created_at)}`];
+  if (q.participant) {
+    parts.push(q.anonymous ? `anonymous participant ${q.participant}` : `${q.author_name} (${q.participant})`);
+  }
+  if (q.merged_into) parts.push(`merged into #${q.merged_into}`);
+  if (q.answered_by) parts.push(`answered by ${q.answered_by}`);
+  if (q.dismiss_reason) parts.push(`reason: ${q.dismiss_reason}`);
+  return el("p", { class: "qa-staff-meta" }, parts.join(" · "));
+}
+
+function card(q) {
+  const selected = q.id === selectedId;
+  return el(
+    "li",
+    {
+      class: `qa-card${selected ? " is-selected" : ""}${q.flagged ? " is-flagged" : ""}`,
+      tabindex: "-1",
+      "aria-current": selected ? "true" : null,
+      dataset: { question: String(q.id) },
+    },
+    badges(q),
+    questionBody(q),
+    staffMeta(q),
+    actionsFor(q),
+  );
+}
+
+function nextUpItem(q, index, count) {
+  const up = button("Move up", "move-up", q, { extra: { position: String(index - 1) } });
+  const down = button("Move down", "move-down", q, { extra: { position: String(index + 1) } });
+  up.disabled = index === 0;
+  down.disabled = index === count - 1;
+  return el(
+    "li",
+    { class: "qa-card qa-card-compact", dataset: { question: String(q.id) } },
+    el("p", { class: "qa-question-text" }, q.text),
+    el("p", { class: "qa-question-meta" }, `${authorLabel(q)} · ${q.votes ?? 0} votes`),
+    el(
+      "div",
+      { class: "qa-button-row" },
+      up,
+      down,
+      button("Unpin", "unpin", q),
+      button("Put on air", "onair", q),
+    ),
+  );
+}
+
+function renderOnAirStrip() {
+  const q = onAirQuestion(state);
+  const strip = $("onair-strip");
+  if (!q) {
+    strip.replaceChildren(el("p", { class: "qa-empty" }, "Nothing is on air."));
+    return;
+  }
+  strip.replaceChildren(
+    questionBody(q),
+    el(
+      "div",
+      { class: "qa-button-row" },
+      button("Mark answered", "answered", q),
+      button("Take off air", "offair", q),
+    ),
+  );
+}
+
+function renderTabs() {
+  for (const name of TABS) {
+    const count = name === "onair" ? (state.on_air == null ? 0 : 1) : tabQuestions(name).length;
+    root.querySelector(`[data-count="${name}"]`).textContent = String(count);
+    const tabButton = $(`tab-${name}`);
+    tabButton.setAttribute("aria-selected", String(name === tab));
+    tabButton.tabIndex = name === tab ? 0 : -1;
+  }
+  $("panel-list").setAttribute("aria-labelledby", `tab-${tab}`);
+  $("list-heading").textContent = TAB_HEADINGS[tab];
+}
+
+/** Re-render keeping focus on the same control of the same question. */
+function render() {
+  if (!state) return;
+  const active = document.activeElement;
+  const focusQuestion = active?.closest?.("[data-question]")?.dataset.question ?? null;
+  const focusAction = active?.dataset?.action ?? null;
+  const inList = active && $("panel-list").contains(active);
+
+  renderTabs();
+  renderOnAirStrip();
+  const pinned = nextUp(state);
+  const showNextUp = (tab === "live" || tab === "onair") && pinned.length > 0;
+  $("next-up").hidden = !showNextUp;
+  $("next-up-list").replaceChildren(...(showNextUp ? pinned.map((q, i) => nextUpItem(q, i, pinned.length)) : []));
+  const list = tabQuestions(tab);
+  if (selectedId !== null && !list.some((q) => q.id === selectedId)) selectedId = null;
+  $("question-list").replaceChildren(...list.map(card));
+  $("list-empty").hidden = list.length > 0;
+
+  if (inList && focusQuestion) {
+    const scope = $("panel-list");
+    const target =
+      (focusAction && scope.querySelector(`[data-question="${focusQuestion}"] [data-action="${focusAction}"]`)) ||
+      scope.querySelector(`li[data-question="${focusQuestion}"]`);
+    target?.focus({ preventScroll: true });
+  }
+}
+
+function renderRoom(room) {
+  $("room-state-label").textContent = STATE_LABELS[room.state] ?? room.state;
+  $("room-schedule").textContent = room.follows_schedule ? "(following the schedule)" : "(set by a moderator)";
+  for (const b of root.querySelectorAll("[data-room-action]")) {
+    const action = b.dataset.roomAction;
+    b.disabled = action === "follow_schedule" ? room.follows_schedule : !ROOM_ACTIONS[action].includes(room.state);
+  }
+  $("premoderation").checked = Boolean(room.premoderation);
+  for (const [id, value] of [["stage-url", room.stage_url], ["stream-url", room.stream_url]]) {
+    const input = $(id);
+    if (document.activeElement !== input) input.value = value ?? "";
+  }
+}
+
+// ---- messages --------------------------------------------------------------------------
+
+let noticeTimer = null;
+
+function notice(text) {
+  $("alert").hidden = true;
+  const box = $("notice");
+  box.hidden = false;
+  box.textContent = text;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => {
+    box.hidden = true;
+  }, 6000);
+}
+
+function alertMessage(text) {
+  $("notice").hidden = true;
+  const box = $("alert");
+  box.hidden = false;
+  box.textContent = text;
+}
+
+// ---- commands --------------------------------------------------------------------------
+
+function setState(next) {
+  state = next;
+  const room = live?.rooms.get(config.roomId);
+  if (room?.state) room.state = next; // so the next event builds on what we show
+  render();
+}
+
+/** Send a command for this room; null when it failed (the reason is shown). */
+async function command(cmd, { wanted = null, done = null } = {}) {
+  try {
+    const reply = await live.send({ room: config.roomId, ...cmd });
+    if (done) notice(done);
+    $("alert").hidden = true;
+    return reply ?? {};
+  } catch (error) {
+    const fresh = error.details?.question;
+    if (fresh && typeof fresh === "object" && state) {
+      // A conflict carries the question without its panelists: keep the ones we know.
+      const { to, assigned_to: assigned, ...rest } = fresh;
+      const view = error.code === "question.conflict" ? rest : fresh;
+      setState({ ...state, questions: upsertQuestion(state.questions, view) });
+      alertMessage(conflictMessage(questionById(state, fresh.id), wanted));
+    } else if (error.code === "question.conflict") {
+      alertMessage("Another moderator changed this first; the console now shows how it is.");
+    } else {
+      alertMessage(error.message);
+    }
+    return null;
+  }
+}
+
+function ask(dialog, prepare) {
+  return new Promise((resolve) => {
+    const form = dialog.querySelector("form");
+    form.reset();
+    prepare?.(dialog);
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok" ? new FormData(form) : null), {
+      once: true,
+    });
+    dialog.showModal();
+  });
+}
+
+function fillPanelists(select, selectedKey = "") {
+  const options = [el("option", { value: "" }, select.dataset.panelistSelect || "(none)")];
+  for (const person of config.panelists) {
+    const label = person.city && person.city !== person.name ? `${person.name} (${person.city})` : person.name;
+    options.push(el("option", { value: person.key, selected: person.key === selectedKey }, label));
+  }
+  select.replaceChildren(...options);
+}
+
+const quote = (dialog, q) => {
+  dialog.querySelector("[data-quote]").textContent = q.text;
+};
+
+const ACTIONS = {
+  approve: (q) => command({ type: "question.approve", question: q.id }, { wanted: "approved", done: "Approved." }),
+  async dismiss(q) {
+    const form = await ask($("dismiss-dialog"), (d) => quote(d, q));
+    if (!form) return null;
+    const reason = String(form.get("reason") || "").trim() || null;
+    return command({ type: "question.dismiss", question: q.id, reason }, { wanted: "dismissed", done: "Dismissed." });
+  },
+  async edit(q) {
+    const form = await ask($("edit-dialog"), () => {
+      $("edit-text").value = q.text;
+    });
+    if (!form) return null;
+    return command({ type: "question.edit", question: q.id, text: String(form.get("text")) }, { done: "Saved." });
+  },
+  async merge(q) {
+    const targets = [...withStatus(state, "pending"), ...openQuestions(state), ...answeredQuestions(state)].filter(
+      (t) => t.id !== q.id,
+    );
+    if (!targets.length) {
+      notice("There is no other question to merge it into.");
+      return null;
+    }
+    const form = await ask($("merge-dialog"), (d) => {
+      quote(d, q);
+      $("merge-into").replaceChildren(
+        ...targets.map((t) => el("option", { value: String(t.id) }, `#${t.id} (${t.status}, ${t.votes} votes): ${shorten(t.text, 90)}`)),
+      );
+    });
+    if (!form) return null;
+    return command(
+      { type: "question.merge", question: q.id, into: Number(form.get("into")) },
+      { wanted: "merged", done: "Merged." },
+    );
+  },
+  onair: (q) =>
+    command({ type: "question.put_on_air", question: q.id }, { wanted: "approved", done: `On air: ${shorten(q.text, 80)}` }),
+  offair: () => command({ type: "question.put_on_air", question: null }, { done: "Taken off air." }),
+  async answered(q) {
+    let by = null;
+    if (config.panelists.length) {
+      const form = await ask($("answered-dialog"), () => fillPanelists($("answered-by"), q.assigned_to?.key ?? q.to?.key ?? ""));
+      if (!form) return null;
+      by = String(form.get("by") || "") || null;
+    }
+    return command({ type: "question.mark_answered", question: q.id, by }, { wanted: "answered", done: "Marked answered." });
+  },
+  archive: (q) => command({ type: "question.archive", question: q.id }, { wanted: "archived", done: "Archived." }),
+  pin: (q) => command({ type: "question.pin", question: q.id, position: nextUp(state).length }, { done: "Pinned to next up." }),
+  unpin: (q) => command({ type: "question.pin", question: q.id, position: null }, { done: "Unpinned." }),
+  "move-up": (q, b) => move(q, Number(b.dataset.position)),
+  "move-down": (q, b) => move(q, Number(b.dataset.position)),
+  async assign(q) {
+    const form = await ask($("assign-dialog"), () => fillPanelists($("assign-to"), q.assigned_to?.key ?? ""));
+    if (!form) return null;
+    const to = String(form.get("to") || "") || null;
+    return command({ type: "question.assign", question: q.id, to }, { done: to ? "Assigned." : "Unassigned." });
+  },
+  async ban(q) {
+    const form = await ask($("ban-dialog"), (d) => {
+      d.querySelector("[data-participant]").textContent = q.participant;
+      d.querySelector("[data-author]").textContent = q.anonymous ? `asked anonymously as ${q.author_name}` : q.author_name;
+    });
+    if (!form) return null;
+    return command({ type: "participant.ban", participant: q.participant }, { done: "Participant removed." });
+  },
+};
+
+function move(q, position) {
+  const count = nextUp(state).length;
+  if (position < 0 || position >= count) return null;
+  return command({ type: "question.pin", question: q.id, position }, { done: "Moved." });
+}
+
+async function nextQuestion() {
+  const current = state?.on_air ?? null;
+  if (current !== null) {
+    const answered = await command({ type: "question.mark_answered", question: current }, { wanted: "answered" });
+    if (answered === null) return;
+  }
+  // The reply can come before its events: never pick the question just answered.
+  const candidate = nextCandidate(state, [current]);
+  if (!candidate) {
+    notice(current !== null ? "Marked answered; no approved question is waiting." : "No approved question to put on air.");
+    return;
+  }
+  await command(
+    { type: "question.put_on_air", question: candidate.id },
+    { wanted: "approved", done: `On air: ${shorten(candidate.text, 80)}` },
+  );
+}
+
+function runAction(name, q, trigger = null) {
+  const action = ACTIONS[name];
+  if (!action || !q) return;
+  selectedId = q.id;
+  action(q, trigger);
+}
+
+// ---- selection and keyboard ------------------------------------------------------------
+
+function select(id, { focus = true } = {}) {
+  selectedId = id;
+  render();
+  const item = $("question-list").querySelector(`li[data-question="${id}"]`);
+  if (item) {
+    item.scrollIntoView({ block: "nearest" });
+    if (focus) item.focus({ preventScroll: true });
+  }
+}
+
+function moveSelection(delta) {
+  const list = tabQuestions(tab);
+  if (!list.length) return;
+  const index = list.findIndex((q) => q.id === selectedId);
+  const next = index < 0 ? (delta > 0 ? 0 : list.length - 1) : Math.min(list.length - 1, Math.max(0, index + delta));
+  select(list[next].id);
+}
+
+function selectedQuestion() {
+  return selectedId === null ? null : questionById(state, selectedId);
+}
+
+function switchTab(name, { focus = false } = {}) {
+  tab = name;
+  render();
+  if (focus) $(`tab-${name}`).focus();
+}
+
+function onKey(event) {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
+  if (document.querySelector("dialog[open]") || !state) return;
+  const q = selectedQuestion();
+  const need = (statuses, verb) => {
+    if (q && statuses.includes(q.status)) return true;
+    notice(q ? `A ${q.status} question cannot be ${verb}.` : "Select a question first (j / k).");
+    return false;
+  };
+  switch (event.key) {
+    case "j":
+      moveSelection(1);
+      break;
+    case "k":
+      moveSelection(-1);
+      break;
+    case "a":
+      if (need(["pending"], "approved")) runAction("approve", q);
+      break;
+    case "d":
+      if (need(["pending", "approved"], "dismissed")) runAction("dismiss", q);
+      break;
+    case "o":
+      if (need(["pending", "approved"], "put on air")) runAction(q.id === state.on_air ? "offair" : "onair", q);
+      break;
+    case "n":
+      nextQuestion();
+      break;
+    case "?":
+      $("help-dialog").showModal();
+      break;
+    case "1":
+    case "2":
+    case "3":
+    case "4":
+    case "5":
+      switchTab(TABS[Number(event.key) - 1]);
+      break;
+    default:
+      return;
+  }
+  event.preventDefault();
+}
+
+// ---- wiring ----------------------------------------------------------------------------
+
+function wire() {
+  root.addEventListener("click", (event) => {
+    const trigger = event.target.closest("[data-action]");
+    if (trigger) {
+      runAction(trigger.dataset.action, questionById(state, Number(trigger.dataset.question)), trigger);
+      return;
+    }
+    const item = event.target.closest("#question-list li[data-question]");
+    if (item && !event.target.closest("summary, a, button")) select(Number(item.dataset.question), { focus: false });
+  });
+  root.addEventListener(
+    "toggle",
+    (event) => {
+      const details = event.target;
+      if (!details.matches?.("details.qa-more")) return;
+      const id = Number(details.dataset.question);
+      if (details.open) openMore.add(id);
+      else openMore.delete(id);
+    },
+    true,
+  );
+  const tablist = root.querySelector('[role="tablist"]');
+  tablist.addEventListener("click", (event) => {
+    const b = event.target.closest("[data-tab]");
+    if (b) switchTab(b.dataset.tab);
+  });
+  tablist.addEventListener("keydown", (event) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    event.preventDefault();
+    switchTab(TABS[(TABS.indexOf(tab) + step + TABS.length) % TABS.length], { focus: true });
+  });
+  document.addEventListener("keydown", onKey);
+  $("alert").addEventListener("click", () => {
+    $("alert").hidden = true;
+  });
+  $("next-button").addEventListener("click", nextQuestion);
+  for (const b of root.querySelectorAll("[data-open-help]")) b.addEventListener("click", () => $("help-dialog").showModal());
+
+  $("lifecycle").addEventListener("click", (event) => {
+    const b = event.target.closest("[data-room-action]");
+    if (b) command({ type: "room.set_state", action: b.dataset.roomAction }, { done: "Room updated." });
+  });
+  $("premoderation").addEventListener("change", (event) => {
+    const on = event.target.checked;
+    command({ type: "room.update", premoderation: on }, { done: on ? "Pre-moderation is on." : "Pre-moderation is off." });
+  });
+  $("stage-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    command(
+      { type: "room.update", stage_url: $("stage-url").value.trim(), stream_url: $("stream-url").value.trim() },
+      { done: "Links saved." },
+    );
+  });
+  $("copy-screen").addEventListener("click", async () => {
+    const input = $("screen-url");
+    try {
+      await navigator.clipboard.writeText(input.value);
+    } catch {
+      input.select();
+      document.execCommand("copy");
+    }
+    notice("Big-screen link copied.");
+  });
+  $("rotate-screen").addEventListener("click", async () => {
+    if (!(await ask($("rotate-dialog")))) return;
+    const response = await fetch(config.rotateUrl, { method: "POST", headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      alertMessage(body.error?.message ?? `The server answered ${response.status}.`);
+      return;
+    }
+    $("screen-url").value = body.screen_url;
+    $("open-screen").href = body.screen_url;
+    notice("New big-screen link made; the old one no longer opens.");
+  });
+}
+
+function connect() {
+  live = new LiveConnection({ url: config.wsUrl, reducer: applyEvent });
+  const announce = createAnnouncer($("announce-polite"), null, { staff: true });
+  live.on("state", connectionBanner($("connection-status")));
+  live.on("snapshot", ({ room, state: snapshot }) => {
+    if (room !== config.roomId) return;
+    state = questionsFromSnapshot(snapshot);
+    renderRoom(state.room);
+    render();
+  });
+  live.on("event", ({ room, event, state: next }) => {
+    if (room !== config.roomId) return;
+    const previous = state;
+    state = next;
+    if (event.name.startsWith("room.")) renderRoom(state.room);
+    else render();
+    announce(previous, state);
+  });
+  live.start();
+  live.join(config.roomId).catch((error) => alertMessage(`Could not join the room: ${error.message}`));
+}
+
+wire();
+connect();
