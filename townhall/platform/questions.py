@@ -195,10 +195,11 @@ async def _guarded_update(db: AsyncSession, question: Question, **values: Any) -
     )
     if result.rowcount != 1:
         await db.refresh(question)
+        room = await _room(db, question.room_id)
         raise Conflict(
             "another moderator changed this question first",
             code="question.conflict",
-            question=private_json(question, {}),
+            question=private_json(question, await _people(db, room)),
         )
     await db.refresh(question)
 
@@ -369,7 +370,12 @@ async def merge_question(
     for participant in sorted(voters - already - {target.participant_id}):
         db.add(QuestionVote(question_id=target.id, participant_id=participant, created_at=now))
     await db.flush()
-    total = await db.scalar(select(func.count()).where(QuestionVote.question_id == target.id)) or 0
+    # Counted inside the UPDATE, so a vote landing meanwhile is not lost.
+    total = (
+        select(func.count())
+        .where(QuestionVote.question_id == target.id)
+        .scalar_subquery()
+    )
     await _guarded_update(db, target, votes=total, updated_at=now)
     await log.question("question.merged", question, was_public)
     if was_pinned:
@@ -580,7 +586,7 @@ async def ban_participant(
     )).all()  # fmt: skip
     for question in pending:
         question_room = await _room(db, question.room_id)
-        log = _Log(db, question_room, {}, now)
+        log = _Log(db, question_room, await _people(db, question_room), now)
         await _guarded_update(db, question, status="dismissed", dismiss_reason="removed by a moderator", updated_at=now)
         await log.private("question.dismissed", question)
         await log.counters()

@@ -87,6 +87,9 @@ def room_json(room: Room, session: ProgrammeSession, default_minutes: int) -> di
         "stage_url": room.stage_url,
         "stream_url": room.stream_url,
         "premoderation": room.premoderation,
+        "speaking_time_minutes": room.speaking_time_minutes,
+        "question_min_length": room.question_min_length,
+        "question_max_length": room.question_max_length,
     }
 
 

@@ -59,7 +59,8 @@ async def room_join(hub: Hub, connection: Connection, command: RoomJoin) -> Any:
                          "message": "you have been removed from this event"})  # fmt: skip
         connection.close(CLOSE_BANNED, "banned")
         return NO_REPLY
-    await hub.join(connection, command.room, viewer, command.since)
+    listed = command.presence or not viewer.is_staff(command.room)
+    await hub.join(connection, command.room, viewer, command.since, listed=listed)
     return {"room": command.room, "tier": viewer.tier(command.room)}
 
 

@@ -57,6 +57,7 @@ class Connection:
         self.websocket = websocket
         self.identity = identity  # what the cookies said (see identity.py)
         self.viewers: dict[int, Viewer] = {}  # room id -> who this connection is in that room
+        self.unlisted: set[int] = set()  # rooms it watches without counting in presence
         self.queue: asyncio.Queue[tuple[str, bool] | None] = asyncio.Queue()
         self.queue_size = queue_size
         self.burst_pending = 0  # catch-up frames queued; they do not count against the limit

@@ -195,16 +195,31 @@ class Hub:
             await self.leave(connection, room_id)
         self.connections.discard(connection)
 
-    async def join(self, connection: Connection, room_id: int, viewer: Viewer, since: Since | None) -> None:
+    async def join(
+        self,
+        connection: Connection,
+        room_id: int,
+        viewer: Viewer,
+        since: Since | None,
+        *,
+        listed: bool | None = None,
+    ) -> None:
+        """``listed``: whether the connection counts in presence (None: as before, or yes)."""
         previous = connection.viewers.get(room_id)
+        was_listed = room_id not in connection.unlisted
+        listed = was_listed if listed is None else listed
         feed = await self._feed(room_id)
         try:
-            if previous is not None:
+            if previous is not None and was_listed:
                 self._presence_of(room_id).remove(previous, room_id, connection.id)
             await feed.join(connection, viewer, since)
         finally:
             feed.pending -= 1
-        self._presence_of(room_id).add(viewer, room_id, connection.id)
+        if listed:
+            connection.unlisted.discard(room_id)
+            self._presence_of(room_id).add(viewer, room_id, connection.id)
+        else:
+            connection.unlisted.add(room_id)
         self._presence_dirty.add(room_id)
         pushed = self._presence_pushed.get(room_id)
         if pushed is not None:
@@ -216,7 +231,9 @@ class Hub:
         if feed is None or viewer is None:
             return
         feed.leave(connection)
-        self._presence_of(room_id).remove(viewer, room_id, connection.id)
+        if room_id not in connection.unlisted:
+            self._presence_of(room_id).remove(viewer, room_id, connection.id)
+        connection.unlisted.discard(room_id)
         self._presence_dirty.add(room_id)
         if not feed.members:
             async with self._feed_locks.setdefault(room_id, asyncio.Lock()):

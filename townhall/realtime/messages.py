@@ -36,6 +36,7 @@ class _Command(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_
 class RoomJoin(_Command, tag="room.join"):
     room: int
     since: Since | None = None
+    presence: bool = True  # staff may watch without being listed (organizer overview)
 
 
 class RoomLeave(_Command, tag="room.leave"):

@@ -73,9 +73,16 @@ async def accept_invitation(request: Request) -> Response:
             action="invitation.redeemed", target=f"invitation {invitation.id}",
             now=services.clock.now(),
         )  # fmt: skip
-        room = None
+        room_id = None
         if invitation.session_id is not None:
             room = await db.scalar(select(Room).where(Room.session_id == invitation.session_id))
+            room_id = room.id if room is not None else None
+        elif invitation.role != "organizer":
+            # A programme person's invitation: land in the first room the programme gives them.
+            grants, _ = await access.grants_of(
+                db, event_id=event.id, invitation_ids=[invitation.id], now=services.clock.now()
+            )
+            room_id = min(grants.moderates or grants.panelist_in, default=None)
         await db.commit()
     secret = services.settings.secret_key
     identity = with_invitation(read_identity(request.cookies, secret), invitation.id)
@@ -83,8 +90,10 @@ async def accept_invitation(request: Request) -> Response:
     identity = with_participant(identity, event.id, invitation.participant_id)
     if invitation.role == "organizer":
         target = f"/events/{event.slug}/console"
-    elif room is not None:
-        target = f"/events/{event.slug}/rooms/{room.id}"
+    elif room_id is not None and invitation.role == "moderator":
+        target = f"/events/{event.slug}/rooms/{room_id}/moderate"
+    elif room_id is not None:
+        target = f"/events/{event.slug}/rooms/{room_id}/panel"
     else:
         target = f"/events/{event.slug}"
     response = RedirectResponse(target, status_code=303)

@@ -87,7 +87,7 @@ function start() {
 
   connection.start();
   for (const [roomId, row] of rows) {
-    connection.join(roomId).catch((error) => {
+    connection.join(roomId, { listed: false }).catch((error) => {
       field(row, "people").textContent = `Not available: ${error.message}`;
     });
   }

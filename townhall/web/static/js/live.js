@@ -186,10 +186,11 @@ export class LiveConnection {
   /**
    * Keep `roomId` joined across reconnects. Resolves with the first join's reply data, or
    * rejects with the server's refusal (a lost connection just means the next attempt joins).
+   * `listed: false` (staff only) watches without appearing in the room's presence.
    */
-  join(roomId) {
+  join(roomId, { listed = true } = {}) {
     if (!this.rooms.has(roomId)) {
-      this.rooms.set(roomId, { id: roomId, epoch: null, seq: 0, state: null, tier: null });
+      this.rooms.set(roomId, { id: roomId, epoch: null, seq: 0, state: null, tier: null, listed });
     }
     const settled = new Promise((resolve, reject) => {
       const off = this.on("joined", (result) => {
@@ -443,7 +444,9 @@ export class LiveConnection {
     room.resuming = null;
     room.snapshotReason = null;
     try {
-      const data = await this.send({ type: "room.join", room: room.id, since });
+      const command = { type: "room.join", room: room.id, since };
+      if (room.listed === false) command.presence = false;
+      const data = await this.send(command);
       room.tier = data.tier;
       if (room.resuming) {
         // Every missed event came before this reply: from here on, only live ones.
