@@ -641,3 +641,30 @@ async def test_console_pages_are_never_cached(world: World) -> None:
 
     assert response.headers["cache-control"] == "no-store"
     assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+async def test_console_admission_sets_and_clears_the_access_code(world: World) -> None:
+    base = f"/events/{SLUG}/console"
+    join = f"/api/events/{SLUG}/participants"
+    async with world.client_as("organizer") as client:
+        short = await client.post(
+            f"{base}/admission", data={"admission": "code", "access_code": "ab"}, headers=ORIGIN
+        )
+        coded = await client.post(
+            f"{base}/admission",
+            data={"admission": "code", "access_code": "Izmir 2021"},
+            headers=ORIGIN,
+        )
+        refused = await client.post(join, json={}, headers=ORIGIN)
+        admitted = await client.post(join, json={"access_code": "izmir 2021"}, headers=ORIGIN)
+        opened = await client.post(f"{base}/admission", data={"admission": "open"}, headers=ORIGIN)
+        anyone = await client.post(join, json={}, headers=ORIGIN)
+    assert [r.status_code for r in (short, coded, refused, admitted, opened, anyone)] == [
+        303,
+        303,
+        403,
+        201,
+        303,
+        201,
+    ]
+    assert [a for a in await world.audit() if a[1] == "event.admission_changed"] != []

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from townhall.platform import access, programme
 
 from . import (
+    console_admission,
     console_audit,
     console_invitations,
     console_programme,
@@ -88,6 +89,7 @@ def _routes() -> list[Route]:
     post = ["POST"]
     return [
         Route(base, overview, name="console"),
+        Route(f"{base}/admission", console_admission.save_admission, methods=post),
         Route(f"{base}/programme", console_programme.programme_page, name="console_programme"),
         Route(f"{base}/programme", console_programme.add_session, methods=post),
         Route(f"{base}/programme.toml", console_programme.download, name="console_toml"),
