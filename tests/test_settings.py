@@ -299,6 +299,9 @@ def test_several_workers_without_redis_are_refused() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings({"TOWNHALL_WORKERS": "2"}, dotenv=None)
     assert str(caught.value).startswith("TOWNHALL_WORKERS: ")
-    assert load_settings(
-        {"TOWNHALL_WORKERS": "2", "TOWNHALL_REDIS_URL": "redis://127.0.0.1:6379/0"}, dotenv=None
-    ).workers == 2
+    assert (
+        load_settings(
+            {"TOWNHALL_WORKERS": "2", "TOWNHALL_REDIS_URL": "redis://127.0.0.1:6379/0"}, dotenv=None
+        ).workers
+        == 2
+    )

@@ -53,10 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     prog = commands.add_parser("programme", help="import or export a programme")
     prog_commands = prog.add_subparsers(required=True)
-    importing = prog_commands.add_parser("import", help="import a programme file (TOML or pretalx schedule.json)")
+    importing = prog_commands.add_parser(
+        "import", help="import a programme file (TOML or pretalx schedule.json)"
+    )
     importing.add_argument("file", type=Path)
     importing.set_defaults(handler=run_import)
-    exporting = prog_commands.add_parser("export", help="print a programme in an interchange format")
+    exporting = prog_commands.add_parser(
+        "export", help="print a programme in an interchange format"
+    )
     exporting.add_argument("--format", choices=("ics", "xml", "json"), required=True)
     exporting.add_argument("--event", help="event slug (default: the only event)")
     exporting.set_defaults(handler=run_export)

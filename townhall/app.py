@@ -14,14 +14,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from townhall import logging_filters
 from townhall.platform.clock import Clock, OffsetClock
 from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.rehearsal import anchor_offset
-from townhall.realtime.broker import make_broker
 from townhall.realtime import access_watch, qa
+from townhall.realtime.broker import make_broker
 from townhall.realtime.hub import Hub
 from townhall.settings import Settings, load_settings
-from townhall import logging_filters
 from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
 from townhall.web.routes import build_routes

@@ -38,14 +38,24 @@ async def issue_invitation(
     if person_name:
         person_id = (await access.find_person(db, event_id=event.id, name=person_name)).id
     invitation = await access.create_invitation(
-        db, event_id=event.id, role=role, now=SystemClock().now(), session_id=session_id,
-        person_id=person_id, valid_for=timedelta(days=days), created_by=created_by,
-    )  # fmt: skip
+        db,
+        event_id=event.id,
+        role=role,
+        now=SystemClock().now(),
+        session_id=session_id,
+        person_id=person_id,
+        valid_for=timedelta(days=days),
+        created_by=created_by,
+    )
     await access.record(
-        db, event_id=event.id, actor=created_by, action="invitation.created",
-        target=f"invitation {invitation.id}", now=SystemClock().now(),
+        db,
+        event_id=event.id,
+        actor=created_by,
+        action="invitation.created",
+        target=f"invitation {invitation.id}",
+        now=SystemClock().now(),
         data={"role": role, "session": session_slug, "person": person_name},
-    )  # fmt: skip
+    )
     return await access.get_invitation(db, invitation_id=invitation.id)
 
 
@@ -57,9 +67,14 @@ async def invite(
         async with make_sessionmaker(engine)() as db:
             try:
                 invitation = await issue_invitation(
-                    db, role=role, event_slug=event, session_slug=session, person_name=person,
-                    days=days, created_by="command line",
-                )  # fmt: skip
+                    db,
+                    role=role,
+                    event_slug=event,
+                    session_slug=session,
+                    person_name=person,
+                    days=days,
+                    created_by="command line",
+                )
             except DomainError as exc:
                 print(f"townhall invite: {exc.message}", file=sys.stderr)
                 return 1
@@ -91,22 +106,34 @@ async def demo_links(db: AsyncSession, settings: Settings, event_slug: str) -> l
     lines = []
     for role, session, person, note in DEMO_INVITATIONS:
         try:
-            person_id = (await access.find_person(db, event_id=event.id, name=person)).id if person else None
+            person_id = (
+                (await access.find_person(db, event_id=event.id, name=person)).id
+                if person
+                else None
+            )
         except DomainError:
             continue
         invitation = next(
             (
-                i for i in existing
-                if i.role == role and i.person_id == person_id and i.created_by == "make run"
+                i
+                for i in existing
+                if i.role == role
+                and i.person_id == person_id
+                and i.created_by == "make run"
                 and access.invitation_state(i, now) in ("pending", "redeemed")
             ),
             None,
-        )  # fmt: skip
+        )
         if invitation is None:
             invitation = await issue_invitation(
-                db, role=role, event_slug=event_slug, session_slug=session, person_name=person,
-                days=30, created_by="make run",
-            )  # fmt: skip
+                db,
+                role=role,
+                event_slug=event_slug,
+                session_slug=session,
+                person_name=person,
+                days=30,
+                created_by="make run",
+            )
         label = f"{role.title()} — {access.invitation_name(invitation)}"
         if role != "organizer":
             label += f" ({note})"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from townhall.cli_access import demo_links
 from townhall.platform import programme
 from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.programme_file import load_programme_file
 from townhall.platform.programme_spec import ProgrammeError, ProgrammeSpec
-from townhall.cli_access import demo_links
 from townhall.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +76,8 @@ async def setup_demo(settings: Settings) -> None:
             events = await programme.list_events(db)
             if not events:
                 await programme.import_programme(
-                    db, spec=load_programme_file(SUMMIT_FILE),
+                    db,
+                    spec=load_programme_file(SUMMIT_FILE),
                     opens_minutes_before=settings.room_opens_minutes_before,
                 )
                 await db.commit()

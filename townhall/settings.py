@@ -111,7 +111,9 @@ def _parse_instant(name: str, raw: str) -> datetime:
 def _parse_url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
     parts = urlsplit(raw.strip())
     if parts.scheme not in schemes or not (parts.netloc or parts.path):
-        raise SettingsError(f"{name}: expected a URL starting with {' or '.join(schemes)}:, got {raw!r}")
+        raise SettingsError(
+            f"{name}: expected a URL starting with {' or '.join(schemes)}:, got {raw!r}"
+        )
     return raw.strip()
 
 
@@ -173,9 +175,7 @@ def load_settings(
             raise SettingsError(f"{PREFIX}SECRET_KEY: must be at least 16 characters long")
         values["secret_key"] = raw
     if (raw := get("PUBLIC_URL")) is not None:
-        values["public_url"] = _parse_url(PREFIX + "PUBLIC_URL", raw, ("http", "https")).rstrip(
-            "/"
-        )
+        values["public_url"] = _parse_url(PREFIX + "PUBLIC_URL", raw, ("http", "https")).rstrip("/")
     if (raw := get("HOST")) is not None:
         values["host"] = raw
     if (raw := get("PORT")) is not None:
@@ -225,4 +225,3 @@ def load_settings(
         # A random key per start is safe but logs everybody out on restart; production sets it.
         values["secret_key"] = secrets.token_urlsafe(32)
     return Settings(**values)  # type: ignore[arg-type]
-

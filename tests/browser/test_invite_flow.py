@@ -53,8 +53,10 @@ async def test_invite_flow_moderator_gets_and_loses_workshop_3(
 ) -> None:
     workshop_1 = live_server.room_id("Thematic workshop 1")
     workshop_3 = live_server.room_id("Thematic workshop 3")
-    moderate = {room: f"{live_server.url}/events/{SUMMIT}/rooms/{room}/moderate"
-                for room in (workshop_1, workshop_3)}  # fmt: skip
+    moderate = {
+        room: f"{live_server.url}/events/{SUMMIT}/rooms/{room}/moderate"
+        for room in (workshop_1, workshop_3)
+    }
     organizer = await browser.new_context()
     moderator = await browser.new_context()
     audience = await browser.new_context()
@@ -80,8 +82,9 @@ async def test_invite_flow_moderator_gets_and_loses_workshop_3(
         await asker.goto(f"{live_server.url}/events/{SUMMIT}")
         joined = await audience.request.post(
             f"{live_server.url}/api/events/{SUMMIT}/participants",
-            data={"display_name": "Ada"}, headers={"Origin": live_server.url},
-        )  # fmt: skip
+            data={"display_name": "Ada"},
+            headers={"Origin": live_server.url},
+        )
         assert joined.status == 201
         assert await asker.evaluate(ASK, workshop_1) == "pending"
         row_1 = page.locator(f"#room-row-{workshop_1}")

@@ -29,9 +29,7 @@ async def test_migrations_create_every_model_table(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         async with engine.connect() as connection:
-            tables = await connection.run_sync(
-                lambda sync: set(sync.dialect.get_table_names(sync))
-            )
+            tables = await connection.run_sync(lambda sync: set(sync.dialect.get_table_names(sync)))
     finally:
         await engine.dispose()
     assert set(Base.metadata.tables) | {"alembic_version"} == tables

@@ -99,8 +99,17 @@ def test_democon_schedule_parses_into_event_sessions_and_people():
 
 
 def test_session_kind_maps_pretalx_types_onto_session_kinds():
-    types = ["Talk", "Lightning Talk (5 min)", "Hands-On", "Panel discussion", "Keynote",
-             "Lunch break", "Meetup", "", None]  # fmt: skip
+    types = [
+        "Talk",
+        "Lightning Talk (5 min)",
+        "Hands-On",
+        "Panel discussion",
+        "Keynote",
+        "Lunch break",
+        "Meetup",
+        "",
+        None,
+    ]
 
     assert {t: session_kind(t) for t in types} == {
         "Talk": "presentation",
@@ -117,8 +126,15 @@ def test_session_kind_maps_pretalx_types_onto_session_kinds():
 
 
 def test_room_format_is_online_unless_the_name_says_otherwise():
-    names = ["Gray Room", "Online", "Izmir", "Hall A (hybrid)", "Main stage - on-site",
-             "Onsite lounge", "In person workshop room"]  # fmt: skip
+    names = [
+        "Gray Room",
+        "Online",
+        "Izmir",
+        "Hall A (hybrid)",
+        "Main stage - on-site",
+        "Onsite lounge",
+        "In person workshop room",
+    ]
 
     assert {name: room_format(name) for name in names} == {
         "Gray Room": "online",
@@ -144,13 +160,25 @@ async def test_democon_schedule_imports_into_the_database(db: AsyncSession):
         for s in sessions
         if s.slug.startswith(("re-engineered", "managed-stable", "networked-modular"))
     ] == [
-        ("managed-stable-function", utc(2020, 12, 14, 8, 0), utc(2020, 12, 14, 9, 30),
-         ["Jeremy Beck"]),
-        ("networked-modular-help-desk", utc(2020, 12, 14, 14, 0), utc(2020, 12, 14, 14, 30),
-         ["Maria Williams", "Mariah Estrada"]),
-        ("re-engineered-bandwidth-monitored-focus-group", utc(2020, 12, 16, 8, 30),
-         utc(2020, 12, 16, 9, 0), ["Stephanie Hudson", "Mariah Estrada", "Kathy Wallace"]),
-    ]  # fmt: skip
+        (
+            "managed-stable-function",
+            utc(2020, 12, 14, 8, 0),
+            utc(2020, 12, 14, 9, 30),
+            ["Jeremy Beck"],
+        ),
+        (
+            "networked-modular-help-desk",
+            utc(2020, 12, 14, 14, 0),
+            utc(2020, 12, 14, 14, 30),
+            ["Maria Williams", "Mariah Estrada"],
+        ),
+        (
+            "re-engineered-bandwidth-monitored-focus-group",
+            utc(2020, 12, 16, 8, 30),
+            utc(2020, 12, 16, 9, 0),
+            ["Stephanie Hudson", "Mariah Estrada", "Kathy Wallace"],
+        ),
+    ]
     assert all(s.room is not None for s in sessions)
 
 

@@ -119,9 +119,12 @@ async def test_update_session_end_before_start_is_refused_naming_the_field(
 ) -> None:
     with pytest.raises(ProgrammeError) as caught:
         await update_session(
-            db, event_id=event_id, slug=WORKSHOP_1,
-            changes={"start": time(17, 0), "end": time(16, 0)}, now=NOW,
-        )  # fmt: skip
+            db,
+            event_id=event_id,
+            slug=WORKSHOP_1,
+            changes={"start": time(17, 0), "end": time(16, 0)},
+            now=NOW,
+        )
 
     assert caught.value.problems == [
         "programme: sessions[2] ('workshop-1-building-resilience'): "
@@ -136,11 +139,18 @@ async def test_update_session_collects_every_problem_like_the_importer(
 
     with pytest.raises(ProgrammeError) as caught:
         await update_session(
-            db, event_id=event_id, slug=WORKSHOP_1,
-            changes={"title": " ", "kind": "party", "start": time(16, 0), "end": None,
-                     "appearances": (bad,)},
+            db,
+            event_id=event_id,
+            slug=WORKSHOP_1,
+            changes={
+                "title": " ",
+                "kind": "party",
+                "start": time(16, 0),
+                "end": None,
+                "appearances": (bad,),
+            },
             now=NOW,
-        )  # fmt: skip
+        )
 
     where = "programme: sessions[2] ('workshop-1-building-resilience')"
     assert caught.value.problems == [
@@ -160,9 +170,12 @@ async def test_update_session_moved_logs_schedule_changed(db: AsyncSession, even
     assert room is not None
 
     events = await update_session(
-        db, event_id=event_id, slug=WORKSHOP_1,
-        changes={"start": time(16, 30), "end": time(18, 0)}, now=NOW,
-    )  # fmt: skip
+        db,
+        event_id=event_id,
+        slug=WORKSHOP_1,
+        changes={"start": time(16, 30), "end": time(18, 0)},
+        now=NOW,
+    )
     await db.commit()
 
     assert [schedule_change(e) for e in events] == [
@@ -212,9 +225,12 @@ async def test_update_session_on_site_made_hybrid_gets_a_room(
     assert await room_of(db, event_id, PLENARY) is None
 
     events = await update_session(
-        db, event_id=event_id, slug=PLENARY,
-        changes={"format": "hybrid", "start": time(10, 0), "end": time(12, 0)}, now=NOW,
-    )  # fmt: skip
+        db,
+        event_id=event_id,
+        slug=PLENARY,
+        changes={"format": "hybrid", "start": time(10, 0), "end": time(12, 0)},
+        now=NOW,
+    )
     await db.commit()
 
     room = await room_of(db, event_id, PLENARY)
@@ -233,11 +249,16 @@ async def test_update_session_texts_are_trimmed_as_the_file_reader_trims_them(
     db: AsyncSession, event_id: int
 ) -> None:
     await update_session(
-        db, event_id=event_id, slug=WORKSHOP_1,
-        changes={"title": "  New title ", "description": "\n Text \n",
-                 "guiding_questions": (" First? ", "", "  ", "Second?")},
+        db,
+        event_id=event_id,
+        slug=WORKSHOP_1,
+        changes={
+            "title": "  New title ",
+            "description": "\n Text \n",
+            "guiding_questions": (" First? ", "", "  ", "Second?"),
+        },
         now=NOW,
-    )  # fmt: skip
+    )
     await db.commit()
 
     session = session_of(await spec_from_db(db, event_id), WORKSHOP_1)
@@ -251,15 +272,23 @@ async def test_update_session_texts_are_trimmed_as_the_file_reader_trims_them(
 async def test_update_session_stale_version_is_a_conflict(db: AsyncSession, event_id: int) -> None:
     version = session_version(await spec_from_db(db, event_id), WORKSHOP_1)
     await update_session(
-        db, event_id=event_id, slug=WORKSHOP_1, changes={"title": "First"}, now=NOW,
+        db,
+        event_id=event_id,
+        slug=WORKSHOP_1,
+        changes={"title": "First"},
+        now=NOW,
         expected_version=version,
-    )  # fmt: skip
+    )
 
     with pytest.raises(Conflict) as caught:
         await update_session(
-            db, event_id=event_id, slug=WORKSHOP_1, changes={"title": "Second"}, now=NOW,
+            db,
+            event_id=event_id,
+            slug=WORKSHOP_1,
+            changes={"title": "Second"},
+            now=NOW,
             expected_version=version,
-        )  # fmt: skip
+        )
 
     assert caught.value.code == "session.conflict"
 
@@ -311,11 +340,15 @@ async def test_set_appearance_status_confirms_a_person(db: AsyncSession, event_i
 async def test_add_session_with_new_person_gets_a_room(db: AsyncSession, event_id: int) -> None:
     person = PersonSpec(key="ada-lovelace", name="Ada Lovelace")
     session = SessionSpec(
-        slug="extra-session", title="Extra session", kind="panel", format="online",
-        day=date(2021, 12, 8), starts_at=datetime(2021, 12, 8, 18, tzinfo=UTC),
+        slug="extra-session",
+        title="Extra session",
+        kind="panel",
+        format="online",
+        day=date(2021, 12, 8),
+        starts_at=datetime(2021, 12, 8, 18, tzinfo=UTC),
         ends_at=datetime(2021, 12, 8, 19, tzinfo=UTC),
         appearances=(AppearanceSpec(person="ada-lovelace", role="moderator"),),
-    )  # fmt: skip
+    )
 
     await add_session(db, event_id=event_id, session=session, new_people=[person], now=NOW)
     await db.commit()

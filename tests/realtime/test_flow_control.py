@@ -60,9 +60,11 @@ async def flood(moderators: list[Client], room: int, per_moderator: int) -> None
     async def one(moderator: Client, k: int) -> None:
         for n in range(per_moderator):
             answer = await moderator.request(
-                "room.update", room=room, stage_url=f"https://stage.example/{k}/{n}/" + "s" * 960,
+                "room.update",
+                room=room,
+                stage_url=f"https://stage.example/{k}/{n}/" + "s" * 960,
                 stream_url=f"https://stream.example/{k}/{n}/" + "t" * 960,
-            )  # fmt: skip
+            )
             assert answer["type"] == "reply", answer
 
     await asyncio.gather(*(one(m, k) for k, m in enumerate(moderators)))

@@ -109,8 +109,11 @@ async def test_unpublished_commit_reaches_clients_of_both_processes(production: 
     [shown] = await update_stage(moderator, room, 1, tag="shown")
     await converge([*clients, moderator], room, shown, within=6)
 
-    expected = [(lost.seq, "live", None), (hidden.seq, "live", "https://hidden.example/"),
-                (shown, "live", "https://stage.example/shown/0")]  # fmt: skip
+    expected = [
+        (lost.seq, "live", None),
+        (hidden.seq, "live", "https://hidden.example/"),
+        (shown, "live", "https://stage.example/shown/0"),
+    ]
     for client in [*clients, moderator]:
         got = [
             (e["seq"], e["data"]["room"]["state"], e["data"]["room"]["stage_url"])

@@ -29,8 +29,15 @@ PLATFORM = ROOT / "townhall" / "platform"
 REALTIME = ROOT / "townhall" / "realtime"
 # What every version of the protocol has; the scan below must find at least these.
 CORE_SERVER_MESSAGES = {
-    "hello", "reply", "error", "pong", "room.snapshot", "room.resumed", "event", "presence",
-}  # fmt: skip
+    "hello",
+    "reply",
+    "error",
+    "pong",
+    "room.snapshot",
+    "room.resumed",
+    "event",
+    "presence",
+}
 CORE_EVENTS = {"room.state_changed", "room.updated", "room.schedule_changed"}
 
 

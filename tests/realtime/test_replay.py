@@ -104,8 +104,10 @@ async def test_override_ending_at_boundary_replays_onto_snapshot(production: Sta
     await viewer.wait_until(lambda c: c.last_seq(room) == answer["data"]["seq"], what="go_live")
     held = viewer.events(room)[-1]["data"]["room"]
     assert (held["state"], held["follows_schedule"], held["manual_until"]) == (
-        "live", False, "2021-12-08T12:45:00Z",
-    ), "the boundary passed before the override: the server took too long to start"  # fmt: skip
+        "live",
+        False,
+        "2021-12-08T12:45:00Z",
+    ), "the boundary passed before the override: the server took too long to start"
 
     # Past the boundary the clock takes the room back (live stays live: it only moves forward).
     boundary = await production.db.wall_time_of(OPENING_UTC)

@@ -52,9 +52,13 @@ async def test_resume_after_drop_gets_exactly_missed_events(stack: Stack) -> Non
     await viewer.wait_until(lambda c: c.last_seq(room) == after, what=f"seq {after}")
 
     assert resumed == {
-        "type": "room.resumed", "room": room, "epoch": epoch, "from": seen,
-        "seq": missed[-1], "missed": 3,
-    }  # fmt: skip
+        "type": "room.resumed",
+        "room": room,
+        "epoch": epoch,
+        "from": seen,
+        "seq": missed[-1],
+        "missed": 3,
+    }
     assert viewer.seqs(room) == [seen, *missed, after], "a gap or a duplicate around the resume"
     stage_urls = [e["data"]["room"]["stage_url"] for e in viewer.events(room)]
     assert stage_urls == [
@@ -81,12 +85,19 @@ async def test_resume_beyond_replay_window_gets_window_snapshot(stack: Stack) ->
     snapshot = await viewer.resume(room)
 
     assert resumed == {
-        "type": "room.resumed", "room": room, "epoch": epoch, "from": start,
-        "seq": start + 5, "missed": 5,
-    }  # fmt: skip
+        "type": "room.resumed",
+        "room": room,
+        "epoch": epoch,
+        "from": start,
+        "seq": start + 5,
+        "missed": 5,
+    }
     assert (snapshot["type"], snapshot["reason"], snapshot["epoch"], snapshot["seq"]) == (
-        "room.snapshot", "window", epoch, beyond[-1],
-    )  # fmt: skip
+        "room.snapshot",
+        "window",
+        epoch,
+        beyond[-1],
+    )
     assert snapshot["state"]["room"]["stage_url"] == "https://stage.example/beyond/5"
     assert viewer.seqs(room) == inside, "events beyond the window were replayed one by one"
 
@@ -100,8 +111,11 @@ async def test_resume_with_unknown_epoch_gets_epoch_snapshot(stack: Stack) -> No
     snapshot = await viewer.join(room, since=("0123456789ab", 1))
 
     assert (snapshot["type"], snapshot["reason"], snapshot["epoch"], snapshot["seq"]) == (
-        "room.snapshot", "epoch", epoch, missed[-1],
-    )  # fmt: skip
+        "room.snapshot",
+        "epoch",
+        epoch,
+        missed[-1],
+    )
     assert snapshot["state"]["room"]["stage_url"] == "https://stage.example/missed/1"
 
 

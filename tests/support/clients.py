@@ -105,9 +105,13 @@ class Client:
         """Open the connection; with ``reader`` (the default) wait for and return ``hello``."""
         headers = {"Cookie": self.cookie} if self.cookie else {}
         self.ws = await connect(
-            self.url, origin=self.origin, additional_headers=headers, open_timeout=within,
-            proxy=None, **options,
-        )  # fmt: skip
+            self.url,
+            origin=self.origin,
+            additional_headers=headers,
+            open_timeout=within,
+            proxy=None,
+            **options,
+        )
         # Messages of earlier connections stay in ``messages``: a test sees the whole story.
         self._cursor, self.close_code, self.close_reason = len(self.messages), None, None
         if not reader:
@@ -191,9 +195,10 @@ class Client:
         if answer["type"] == "error":
             return answer
         return next(
-            m for m in self.messages[start:]
+            m
+            for m in self.messages[start:]
             if m["type"] in ("room.snapshot", "room.resumed") and m["room"] == room
-        )  # fmt: skip
+        )
 
     async def resume(self, room: int, within: float = 5.0) -> Message:
         """Join with ``since`` = the last position this client saw in the room."""
@@ -275,9 +280,10 @@ class Client:
     # ---- what arrived ------------------------------------------------------------------
     def events(self, room: int, name: str | None = None) -> list[Message]:
         return [
-            m for m in self.messages
+            m
+            for m in self.messages
             if m["type"] == "event" and m["room"] == room and (name is None or m["name"] == name)
-        ]  # fmt: skip
+        ]
 
     def seqs(self, room: int) -> list[int]:
         return [m["seq"] for m in self.events(room)]

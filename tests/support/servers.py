@@ -209,9 +209,18 @@ class RedisServer(_Process):
 
     def start(self) -> None:
         argv = [
-            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--daemonize", "no",
-        ]  # fmt: skip
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ]
         self._spawn(argv, env=os.environ, cwd=self.workdir)
 
     async def ready(self, within: float = 10.0) -> None:

@@ -43,9 +43,13 @@ class Stack:
         """A server of this stack (not started). ``options`` as for :class:`ServerProcess`."""
         options.setdefault("redis_url", self.redis_url)
         server = ServerProcess(
-            name=name, workdir=self.workdir, database_url=self.database_url,
-            secret_key=SECRET_KEY, redis_prefix=self.redis_prefix, **options,  # type: ignore[arg-type]
-        )  # fmt: skip
+            name=name,
+            workdir=self.workdir,
+            database_url=self.database_url,
+            secret_key=SECRET_KEY,
+            redis_prefix=self.redis_prefix,
+            **options,  # type: ignore[arg-type]
+        )
         self._track(server)
         return server
 

@@ -66,9 +66,14 @@ class SummitDatabase:
             if session is not None:
                 session_id = (await programme.get_session(db, event_id=event.id, slug=session)).id
             invitation = await access.create_invitation(
-                db, event_id=event.id, role=role, now=datetime.now(UTC), session_id=session_id,
-                label=label, valid_for=timedelta(days=365),
-            )  # fmt: skip
+                db,
+                event_id=event.id,
+                role=role,
+                now=datetime.now(UTC),
+                session_id=session_id,
+                label=label,
+                valid_for=timedelta(days=365),
+            )
             await db.commit()
             return invitation_token(invitation.id, invitation.nonce, secret_key)
 

@@ -186,9 +186,15 @@ READS = [
 async def test_console_routes_non_organizers_get_403(world: World, role: str) -> None:
     room = world.rooms[WORKSHOP_1]
     writes = [
-        "/programme", "/people", f"/programme/{WORKSHOP_1}", f"/programme/{WORKSHOP_2}/remove",
-        f"/rooms/{room}", "/invitations", "/invitations/1/resend", "/invitations/1/revoke",
-    ]  # fmt: skip
+        "/programme",
+        "/people",
+        f"/programme/{WORKSHOP_1}",
+        f"/programme/{WORKSHOP_2}/remove",
+        f"/rooms/{room}",
+        "/invitations",
+        "/invitations/1/resend",
+        "/invitations/1/revoke",
+    ]
     code = "auth.required" if role == "anonymous" else "organizer.required"
     before = await world.spec()
     async with world.client_as(role) as client:
@@ -215,8 +221,15 @@ async def test_console_routes_organizer_gets_pages_and_redirects(world: World) -
         rooms = parse(pages["/rooms"].text)
         room = world.rooms[WORKSHOP_1]
         posts = {
-            "/programme": {"slug": "extra", "title": "Extra", "kind": "panel", "format": "online",
-                           "date": "2021-12-09", "start": "10:00", "end": "11:00"},
+            "/programme": {
+                "slug": "extra",
+                "title": "Extra",
+                "kind": "panel",
+                "format": "online",
+                "date": "2021-12-09",
+                "start": "10:00",
+                "end": "11:00",
+            },
             "/people": {"name": "Ada Lovelace"},
             f"/programme/{WORKSHOP_1}": form_fields(edit, ""),
             f"/rooms/{room}": form_fields(rooms, f"{CONSOLE}/rooms/{room}"),
@@ -224,7 +237,7 @@ async def test_console_routes_organizer_gets_pages_and_redirects(world: World) -
             "/invitations/2/resend": {},  # the one just issued (1 is ours)
             "/invitations/2/revoke": {},
             f"/programme/{WORKSHOP_2}/remove": {},
-        }  # fmt: skip
+        }
         answers = {}
         for path, form in posts.items():
             response = await client.post(CONSOLE + path, data=form, headers=ORIGIN)
@@ -274,9 +287,10 @@ async def test_console_programme_edit_unchanged_form_changes_nothing(world: Worl
     async with world.client_as("organizer") as client:
         page = await client.get(f"{CONSOLE}/programme/{WORKSHOP_3}")
         response = await client.post(
-            f"{CONSOLE}/programme/{WORKSHOP_3}", data=form_fields(parse(page.text), ""),
+            f"{CONSOLE}/programme/{WORKSHOP_3}",
+            data=form_fields(parse(page.text), ""),
             headers=ORIGIN,
-        )  # fmt: skip
+        )
 
     assert response.status_code == 303
     assert await world.spec() == before
@@ -319,8 +333,10 @@ async def test_console_programme_edit_round_trip(world: World) -> None:
         ("First question?", "Second question?"),
     )
     assert next((a.person, a.role, a.status) for a in session.appearances) == (
-        "guldem-ozdogan", "moderator", "confirmed",
-    )  # fmt: skip
+        "guldem-ozdogan",
+        "moderator",
+        "confirmed",
+    )
     assert session.appearances[-1] == type(session.appearances[-1])(
         person="ada-lovelace", role="discussant", status="tbc"
     )
@@ -399,10 +415,17 @@ async def test_console_new_session_problems_are_shown(world: World) -> None:
     async with world.client_as("organizer") as client:
         response = await client.post(
             f"{CONSOLE}/programme",
-            data={"slug": "Bad Slug", "title": "T", "kind": "panel", "format": "online",
-                  "date": "2021-12-09", "start": "10:00", "end": ""},
+            data={
+                "slug": "Bad Slug",
+                "title": "T",
+                "kind": "panel",
+                "format": "online",
+                "date": "2021-12-09",
+                "start": "10:00",
+                "end": "",
+            },
             headers=ORIGIN,
-        )  # fmt: skip
+        )
 
     doc = parse(response.text)
     assert response.status_code == 422
@@ -441,9 +464,13 @@ async def test_console_room_settings_saved_and_logged(world: World) -> None:
     assert response.status_code == 303
     assert room is not None
     assert (
-        room.stage_url, room.premoderation, room.question_max_length, room.word_filter,
-        room.opens_minutes_before, room.speaking_time_minutes,
-    ) == ("https://stage.example.org/w1", False, 280, ["buy now", "spam"], 30, 4)  # fmt: skip
+        room.stage_url,
+        room.premoderation,
+        room.question_max_length,
+        room.word_filter,
+        room.opens_minutes_before,
+        room.speaking_time_minutes,
+    ) == ("https://stage.example.org/w1", False, 280, ["buy now", "spam"], 30, 4)
     assert await world.logged(room_id) == ["room.updated"]
     assert (await world.audit())[0][1] == "room.settings_changed"
     # What clients apply (room.updated replaces the room) is what a new snapshot shows.
@@ -512,9 +539,11 @@ async def test_console_invitation_issue_resend_revoke(world: World) -> None:
         refused = await moderator.get(moderate)
         async with world.sessionmaker() as db:
             viewer = await resolve_viewer(
-                db, read_identity(dict(moderator.cookies), SECRET), event_id=world.event_id,
+                db,
+                read_identity(dict(moderator.cookies), SECRET),
+                event_id=world.event_id,
                 now=NOW,
-            )  # fmt: skip
+            )
 
     assert issued.status_code == 303
     assert link.startswith(f"{BASE}/invitations/")
@@ -531,8 +560,10 @@ async def test_console_invitation_issue_resend_revoke(world: World) -> None:
     assert "This invitation has been revoked" in revoked_page.text
     assert refused.status_code == 403
     assert viewer is not None and (viewer.organizer, viewer.moderates, viewer.panelist_in) == (
-        False, frozenset(), frozenset(),
-    )  # fmt: skip
+        False,
+        frozenset(),
+        frozenset(),
+    )
     assert [(action, target) for _, action, target in await world.audit()][:4] == [
         ("invitation.revoked", f"invitation {invitation_id}"),
         ("invitation.resent", f"invitation {invitation_id}"),
@@ -562,17 +593,23 @@ async def add_audit(world: World, count: int, **fields: object) -> None:
     async with world.sessionmaker() as db:
         for number in range(count):
             await access.record(
-                db, event_id=world.event_id, now=NOW + timedelta(seconds=number),
+                db,
+                event_id=world.event_id,
+                now=NOW + timedelta(seconds=number),
                 **{"actor": "Someone", "action": f"test.action_{number}", **fields},
-            )  # fmt: skip
+            )
         await db.commit()
 
 
 async def test_console_audit_csv_neutralises_formulas(world: World) -> None:
     await add_audit(
-        world, 1, actor="=HYPERLINK(\"http://evil\")", action="question.edited",
-        target="+1 @SUM(A1)", data={"text": "-2+3", "name": "Zoë"},
-    )  # fmt: skip
+        world,
+        1,
+        actor='=HYPERLINK("http://evil")',
+        action="question.edited",
+        target="+1 @SUM(A1)",
+        data={"text": "-2+3", "name": "Zoë"},
+    )
     await add_audit(world, 1, actor="@cmd", action="x", target=" =1", data={})
     async with world.client_as("organizer") as client:
         response = await client.get(f"{CONSOLE}/audit.csv")
@@ -583,9 +620,14 @@ async def test_console_audit_csv_neutralises_formulas(world: World) -> None:
     assert body.startswith("\ufeffid,at,actor,action,room,target,details\r\n")
     assert [row[2:7] for row in rows[2:4]] == [  # after the organizer signing in
         ["'@cmd", "x", "", "' =1", "{}"],
-        ["'=HYPERLINK(\"http://evil\")", "question.edited", "", "'+1 @SUM(A1)",
-         '{"name": "Zoë", "text": "-2+3"}'],
-    ]  # fmt: skip
+        [
+            '\'=HYPERLINK("http://evil")',
+            "question.edited",
+            "",
+            "'+1 @SUM(A1)",
+            '{"name": "Zoë", "text": "-2+3"}',
+        ],
+    ]
 
 
 async def test_console_audit_json_has_every_entry_newest_first(world: World) -> None:
@@ -596,12 +638,20 @@ async def test_console_audit_json_has_every_entry_newest_first(world: World) -> 
     body = response.json()
     assert body["event"] == SLUG
     assert [e["action"] for e in body["entries"]][:4] == [
-        "invitation.redeemed", "test.action_2", "test.action_1", "test.action_0",
-    ]  # fmt: skip
+        "invitation.redeemed",
+        "test.action_2",
+        "test.action_1",
+        "test.action_0",
+    ]
     assert body["entries"][1] == {
-        "id": body["entries"][1]["id"], "at": "2021-12-08T09:00:02Z", "actor": "Someone",
-        "action": "test.action_2", "room": None, "target": None, "details": {},
-    }  # fmt: skip
+        "id": body["entries"][1]["id"],
+        "at": "2021-12-08T09:00:02Z",
+        "actor": "Someone",
+        "action": "test.action_2",
+        "room": None,
+        "target": None,
+        "details": {},
+    }
 
 
 async def test_console_audit_page_pages_newest_first(world: World) -> None:

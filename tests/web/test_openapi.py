@@ -35,7 +35,9 @@ def _validate(document: dict, name: str, value: object) -> None:
 async def test_openapi_documents_every_api_route(sqlite_database_url, summit_spec) -> None:
     app = await _client_for(sqlite_database_url, summit_spec)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=BASE
+        ) as client:
             document = (await client.get("/openapi.json")).json()
     routes = {
         (route.path.replace(":int", ""), method.lower())
@@ -52,7 +54,9 @@ async def test_openapi_documents_every_api_route(sqlite_database_url, summit_spe
 async def test_api_responses_match_the_openapi_schemas(sqlite_database_url, summit_spec) -> None:
     app = await _client_for(sqlite_database_url, summit_spec)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=BASE
+        ) as client:
             document = (await client.get("/openapi.json")).json()
             events = (await client.get("/api/events")).json()
             event = (await client.get("/api/events/mayors-summit-2021")).json()
@@ -71,5 +75,7 @@ async def test_api_responses_match_the_openapi_schemas(sqlite_database_url, summ
     _validate(document, "Error", missing.json())
     _validate(document, "Participant", joined.json())
     assert (missing.status_code, missing.json()["error"]["code"], joined.status_code) == (
-        404, "event.not_found", 201,
+        404,
+        "event.not_found",
+        201,
     )

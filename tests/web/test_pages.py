@@ -684,9 +684,7 @@ async def test_event_page_names_slots_topics_and_tbd(client: httpx.AsyncClient) 
             ),
             (
                 "Moderator · Interactive City Dialogue",
-                [
-                    "Office of International Relations, Ville de Montréal (tbc: to be confirmed)"
-                ],
+                ["Office of International Relations, Ville de Montréal (tbc: to be confirmed)"],
             ),
         ],
     }
@@ -915,9 +913,9 @@ async def test_api_unknown_event_gives_json_404(client: httpx.AsyncClient) -> No
 
 async def test_every_response_carries_the_csp(client: httpx.AsyncClient) -> None:
     event_page = parse((await client.get(EVENT_URL)).text)
-    assets = [
-        el.get("href") for el in event_page.iter("link") if el.get("rel") == "stylesheet"
-    ] + [el.get("src") for el in event_page.iter("script")]
+    assets = [el.get("href") for el in event_page.iter("link") if el.get("rel") == "stylesheet"] + [
+        el.get("src") for el in event_page.iter("script")
+    ]
     paths = [
         "/",
         EVENT_URL,

@@ -261,9 +261,14 @@ async def record(
     """Add an entry to the event's audit log (in the caller's transaction)."""
     db.add(
         AuditEntry(
-            event_id=event_id, at=now, actor=actor, action=action, room_id=room_id,
-            target=target, data=data or {},
-        )  # fmt: skip
+            event_id=event_id,
+            at=now,
+            actor=actor,
+            action=action,
+            room_id=room_id,
+            target=target,
+            data=data or {},
+        )
     )
 
 

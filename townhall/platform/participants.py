@@ -19,9 +19,13 @@ def clean_display_name(raw: str | None) -> str:
     """Trim, fold runs of white space and refuse control characters; empty gets a guest name."""
     text = " ".join((raw or "").split())
     if any(unicodedata.category(ch) in {"Cc", "Cf", "Co", "Cs"} for ch in text):
-        raise Invalid("display names cannot contain control characters", code="participant.invalid_name")
+        raise Invalid(
+            "display names cannot contain control characters", code="participant.invalid_name"
+        )
     if len(text) > MAX_NAME:
-        raise Invalid(f"display names are at most {MAX_NAME} characters", code="participant.name_too_long")
+        raise Invalid(
+            f"display names are at most {MAX_NAME} characters", code="participant.name_too_long"
+        )
     return text or f"Guest {secrets.randbelow(9000) + 1000}"
 
 
@@ -33,7 +37,9 @@ def check_access_code(expected: str | None, given: str | None) -> None:
     """Events with an access code admit only those who give it (compared in constant time)."""
     if expected is None:
         return
-    if not given or not secrets.compare_digest(expected.strip().casefold(), given.strip().casefold()):
+    if not given or not secrets.compare_digest(
+        expected.strip().casefold(), given.strip().casefold()
+    ):
         raise Forbidden("this event needs its access code", code="participant.access_code")
 
 
@@ -62,7 +68,9 @@ async def find_participant(db: AsyncSession, *, participant_id: str) -> Particip
     return await db.scalar(select(Participant).where(Participant.id == participant_id))
 
 
-async def rename_participant(db: AsyncSession, *, participant_id: str, display_name: str) -> Participant | None:
+async def rename_participant(
+    db: AsyncSession, *, participant_id: str, display_name: str
+) -> Participant | None:
     participant = await find_participant(db, participant_id=participant_id)
     if participant is not None:
         participant.display_name = clean_display_name(display_name)

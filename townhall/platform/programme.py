@@ -57,9 +57,7 @@ async def import_programme(
     event.programme_status = e.programme_status
     event.website = e.website
     event.reference_zones = [{"label": z.label, "zone": z.zone} for z in e.reference_zones]
-    event.parts = [
-        {**asdict(p), "dates": [d.isoformat() for d in p.dates]} for p in e.parts
-    ]
+    event.parts = [{**asdict(p), "dates": [d.isoformat() for d in p.dates]} for p in e.parts]
     await db.flush()
 
     people = {p.key: p for p in event.people}
@@ -97,9 +95,7 @@ async def import_programme(
         for session in existing.values():
             result.removed.append(session.slug)
             await db.delete(session)
-    used = {a.person for s in spec.sessions for a in s.appearances} | {
-        p.key for p in spec.people
-    }
+    used = {a.person for s in spec.sessions for a in s.appearances} | {p.key for p in spec.people}
     if remove_missing:
         for key, person in people.items():
             if key not in used:
@@ -110,9 +106,15 @@ async def import_programme(
 
 def _copy_person(spec: PersonSpec, person: Person) -> None:
     for name in (
-        "name", "label", "honorific", "postnominals", "position", "organisation", "city",
+        "name",
+        "label",
+        "honorific",
+        "postnominals",
+        "position",
+        "organisation",
+        "city",
         "country",
-    ):  # fmt: skip
+    ):
         setattr(person, name, getattr(spec, name))
 
 
@@ -138,11 +140,16 @@ async def _replace_appearances(
 ) -> None:
     before = (
         await db.execute(
-            select(Appearance.person_id, Appearance.role, Appearance.status, Appearance.segment,
-                   Appearance.topic, Appearance.position)
-            .where(Appearance.session_id == session.id)
+            select(
+                Appearance.person_id,
+                Appearance.role,
+                Appearance.status,
+                Appearance.segment,
+                Appearance.topic,
+                Appearance.position,
+            ).where(Appearance.session_id == session.id)
         )
-    ).all()  # fmt: skip
+    ).all()
     after = [
         (people[a.person].id, a.role, a.status, a.segment, a.topic, position)
         for position, a in enumerate(spec.appearances)
@@ -176,9 +183,12 @@ async def ensure_room(
     room = await db.scalar(select(Room).where(Room.session_id == session.id))
     if room is None:
         room = Room(
-            session_id=session.id, epoch=new_epoch(), seq=0, state="scheduled",
+            session_id=session.id,
+            epoch=new_epoch(),
+            seq=0,
+            state="scheduled",
             opens_minutes_before=opens_minutes_before,
-        )  # fmt: skip
+        )
         db.add(room)
         await db.flush()
     return room
@@ -214,7 +224,7 @@ async def get_event(db: AsyncSession, *, slug: str) -> Event:
     return event
 
 
-def _session_options():  # noqa: ANN202 - a tuple of loader options
+def _session_options():
     return (
         selectinload(ProgrammeSession.appearances).selectinload(Appearance.person),
         selectinload(ProgrammeSession.room),

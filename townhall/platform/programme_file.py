@@ -31,19 +31,43 @@ FORMAT_VERSION = 1
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 EVENT_FIELDS = {
-    "slug", "title", "short_title", "description", "timezone", "programme_status", "website",
-    "reference_zones", "parts",
-}  # fmt: skip
+    "slug",
+    "title",
+    "short_title",
+    "description",
+    "timezone",
+    "programme_status",
+    "website",
+    "reference_zones",
+    "parts",
+}
 PERSON_FIELDS = {
-    "key", "name", "label", "honorific", "postnominals", "position", "organisation", "city",
+    "key",
+    "name",
+    "label",
+    "honorific",
+    "postnominals",
+    "position",
+    "organisation",
+    "city",
     "country",
-}  # fmt: skip
+}
 SLOT_FIELDS = {"label", "position", "organisation", "city", "country"}
 APPEARANCE_FIELDS = {"role", "status", "segment", "topic", "person"} | SLOT_FIELDS
 SESSION_FIELDS = {
-    "slug", "title", "kind", "format", "part", "date", "start", "end", "end_date",
-    "description", "guiding_questions", "people",
-}  # fmt: skip
+    "slug",
+    "title",
+    "kind",
+    "format",
+    "part",
+    "date",
+    "start",
+    "end",
+    "end_date",
+    "description",
+    "guiding_questions",
+    "people",
+}
 
 
 class _Reader:
@@ -89,7 +113,7 @@ class _Reader:
             return None
         if isinstance(value, str) and (match := CLOCK.match(value)):
             return time(int(match[1]), int(match[2]))
-        self.problems.add(self.where, f"field {name!r}: expected a time \"HH:MM\", got {value!r}")
+        self.problems.add(self.where, f'field {name!r}: expected a time "HH:MM", got {value!r}')
         return None
 
     def texts(self, name: str) -> tuple[str, ...]:
@@ -127,7 +151,9 @@ def parse_programme(text: str, *, source: str = "<programme>") -> ProgrammeSpec:
     if version != FORMAT_VERSION:
         problems.add("format_version", f"expected {FORMAT_VERSION}, got {version!r}")
     for name in sorted(set(document) - {"format_version", "event", "people", "sessions"}):
-        problems.add(name, "unknown top-level field (allowed: format_version, event, people, sessions)")
+        problems.add(
+            name, "unknown top-level field (allowed: format_version, event, people, sessions)"
+        )
 
     event = _read_event(problems, document.get("event"))
     people = [_read_person(problems, i, p) for i, p in enumerate(_list(document, "people"))]
@@ -158,7 +184,9 @@ def _read_event(problems: Problems, table: Any) -> EventSpec | None:
     zones = []
     for index, item in enumerate(read.tables("reference_zones")):
         z = _Reader(problems, f"event.reference_zones[{index}]", item, {"label", "zone"})
-        zones.append(ZoneSpec(z.text("label", required=True) or "", z.text("zone", required=True) or ""))
+        zones.append(
+            ZoneSpec(z.text("label", required=True) or "", z.text("zone", required=True) or "")
+        )
     parts = []
     for index, item in enumerate(read.tables("parts")):
         p = _Reader(

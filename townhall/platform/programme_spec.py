@@ -151,7 +151,7 @@ def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
 
 def _control_characters(value: object) -> bool:
     if isinstance(value, str):
-        return any(ord(c) < 32 and c not in "\n\t" or ord(c) == 127 for c in value)
+        return any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in value)
     if isinstance(value, tuple):
         return any(_control_characters(v) for v in value)
     return False
@@ -172,7 +172,9 @@ def check_programme(spec: ProgrammeSpec, source: str) -> None:
     for index, session in enumerate(spec.sessions):
         _check_text(problems, f"sessions[{index}] ({session.slug!r})", session)
         for number, appearance in enumerate(session.appearances):
-            _check_text(problems, f"sessions[{index}] ({session.slug!r}).people[{number}]", appearance)
+            _check_text(
+                problems, f"sessions[{index}] ({session.slug!r}).people[{number}]", appearance
+            )
     event = spec.event
     if not SLUG.match(event.slug):
         problems.add("event", f"field 'slug': {event.slug!r} is not a slug (a-z, 0-9, -)")

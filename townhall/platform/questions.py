@@ -44,17 +44,21 @@ def clean_text(raw: str, *, minimum: int, maximum: int) -> str:
     """Trim, normalise line ends, refuse control characters; store as plain text."""
     text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if any(unicodedata.category(c) in {"Cc", "Cf", "Co", "Cs"} and c not in "\n\t" for c in text):
-        raise Invalid("questions cannot contain control characters", code="question.invalid_characters")
+        raise Invalid(
+            "questions cannot contain control characters", code="question.invalid_characters"
+        )
     if len(text) < minimum:
         raise Invalid(
             f"a question needs at least {minimum} characters",
-            code="question.too_short", minimum=minimum,
-        )  # fmt: skip
+            code="question.too_short",
+            minimum=minimum,
+        )
     if len(text) > maximum:
         raise Invalid(
             f"a question has at most {maximum} characters",
-            code="question.too_long", maximum=maximum,
-        )  # fmt: skip
+            code="question.too_long",
+            maximum=maximum,
+        )
     return text
 
 
@@ -137,9 +141,9 @@ async def counters(db: AsyncSession, room_id: int) -> dict[str, int]:
     )
     published, answered = (
         await db.execute(
-            select(
-                func.count(Question.published_at), func.count(Question.answered_at)
-            ).where(Question.room_id == room_id)
+            select(func.count(Question.published_at), func.count(Question.answered_at)).where(
+                Question.room_id == room_id
+            )
         )
     ).one()
     return {
@@ -166,10 +170,14 @@ class _Log:
         """For the question's author and the moderators."""
         self.events.append(
             await append_event(
-                self.db, room_id=self.room.id, name=name,
+                self.db,
+                room_id=self.room.id,
+                name=name,
                 data={"question": private_json(question, self.people), **extra},
-                visibility="participant", participant_id=question.participant_id, at=self.now,
-            )  # fmt: skip
+                visibility="participant",
+                participant_id=question.participant_id,
+                at=self.now,
+            )
         )
 
     async def question(self, name: str, question: Question, was_public: bool, **extra: Any) -> None:
@@ -181,7 +189,9 @@ class _Log:
         await self.private(name, question)
 
     async def counters(self) -> None:
-        await self.public("question.counters_changed", {"counters": await counters(self.db, self.room.id)})
+        await self.public(
+            "question.counters_changed", {"counters": await counters(self.db, self.room.id)}
+        )
 
 
 async def _guarded_update(db: AsyncSession, question: Question, **values: Any) -> None:
@@ -210,7 +220,11 @@ async def _panelist_in_room(db: AsyncSession, room: Room, key: str) -> Person:
     person = await db.scalar(
         select(Person)
         .join(Appearance, Appearance.person_id == Person.id)
-        .where(Person.event_id == session.event_id, Person.key == key, Appearance.session_id == session.id)
+        .where(
+            Person.event_id == session.event_id,
+            Person.key == key,
+            Appearance.session_id == session.id,
+        )
         .limit(1)
     )
     if person is None:
@@ -291,23 +305,41 @@ async def _moderate(
     return room, question, _Log(db, room, await _people(db, room), now)
 
 
-async def _audit(db: AsyncSession, room: Room, moderator: Viewer, action: str, question: Question,
-                 now: datetime, **data: Any) -> None:  # fmt: skip
+async def _audit(
+    db: AsyncSession,
+    room: Room,
+    moderator: Viewer,
+    action: str,
+    question: Question,
+    now: datetime,
+    **data: Any,
+) -> None:
     session = await db.get(ProgrammeSession, room.session_id)
     assert session is not None
     await record(
-        db, event_id=session.event_id, actor=moderator.display_name or "moderator",
-        action=action, room_id=room.id, target=f"question {question.id}", now=now, data=data,
-    )  # fmt: skip
+        db,
+        event_id=session.event_id,
+        actor=moderator.display_name or "moderator",
+        action=action,
+        room_id=room.id,
+        target=f"question {question.id}",
+        now=now,
+        data=data,
+    )
 
 
 async def approve_question(
     db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime
 ) -> list[LoggedEvent]:
-    room, question, log = await _moderate(db, room_id=room_id, question_id=question_id, moderator=moderator, now=now)
+    room, question, log = await _moderate(
+        db, room_id=room_id, question_id=question_id, moderator=moderator, now=now
+    )
     if question.status != "pending":
-        raise InvalidState(f"the question is {question.status}, not pending", code="question.not_pending",
-                           question=private_json(question, log.people))  # fmt: skip
+        raise InvalidState(
+            f"the question is {question.status}, not pending",
+            code="question.not_pending",
+            question=private_json(question, log.people),
+        )
     await _guarded_update(db, question, status="approved", published_at=now, updated_at=now)
     await log.question("question.approved", question, was_public=False)
     await log.counters()
@@ -316,17 +348,33 @@ async def approve_question(
 
 
 async def dismiss_question(
-    db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime,
+    db: AsyncSession,
+    *,
+    room_id: int,
+    question_id: int,
+    moderator: Viewer,
+    now: datetime,
     reason: str | None = None,
-) -> list[LoggedEvent]:  # fmt: skip
-    room, question, log = await _moderate(db, room_id=room_id, question_id=question_id, moderator=moderator, now=now)
+) -> list[LoggedEvent]:
+    room, question, log = await _moderate(
+        db, room_id=room_id, question_id=question_id, moderator=moderator, now=now
+    )
     if question.status not in ("pending", "approved"):
-        raise InvalidState(f"a {question.status} question cannot be dismissed", code="question.invalid_transition",
-                           question=private_json(question, log.people))  # fmt: skip
+        raise InvalidState(
+            f"a {question.status} question cannot be dismissed",
+            code="question.invalid_transition",
+            question=private_json(question, log.people),
+        )
     reason = " ".join((reason or "").split())[:MAX_REASON] or None
     was_public, was_pinned = is_public(question), question.pinned_position is not None
-    await _guarded_update(db, question, status="dismissed", dismiss_reason=reason,
-                          pinned_position=None, updated_at=now)  # fmt: skip
+    await _guarded_update(
+        db,
+        question,
+        status="dismissed",
+        dismiss_reason=reason,
+        pinned_position=None,
+        updated_at=now,
+    )
     await _leave_air(db, room, question, log)
     await log.question("question.dismissed", question, was_public)
     if was_pinned:
@@ -339,14 +387,18 @@ async def dismiss_question(
 async def edit_question(
     db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime, text: str
 ) -> list[LoggedEvent]:
-    room, question, log = await _moderate(db, room_id=room_id, question_id=question_id, moderator=moderator, now=now)
+    room, question, log = await _moderate(
+        db, room_id=room_id, question_id=question_id, moderator=moderator, now=now
+    )
     if question.status == "merged":
         raise InvalidState("a merged question cannot be edited", code="question.invalid_transition")
     clean = clean_text(text, minimum=room.question_min_length, maximum=room.question_max_length)
     original = question.text
     await _guarded_update(db, question, text=clean, edited=True, updated_at=now)
     await log.question("question.edited", question, is_public(question))
-    await _audit(db, room, moderator, "question.edited", question, now, original=original, text=clean)
+    await _audit(
+        db, room, moderator, "question.edited", question, now, original=original, text=clean
+    )
     return log.events
 
 
@@ -354,28 +406,39 @@ async def merge_question(
     db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime, into: int
 ) -> list[LoggedEvent]:
     """Fold a duplicate into another question: its votes (and its asker) carry over."""
-    room, question, log = await _moderate(db, room_id=room_id, question_id=question_id, moderator=moderator, now=now)
+    room, question, log = await _moderate(
+        db, room_id=room_id, question_id=question_id, moderator=moderator, now=now
+    )
     target = await _question(db, room_id, into)
     if target.id == question.id:
         raise Invalid("a question cannot be merged into itself", code="question.merge_self")
     if question.status == "merged" or target.status in ("merged", "dismissed"):
         raise InvalidState("only live questions can be merged", code="question.invalid_transition")
     was_public, was_pinned = is_public(question), question.pinned_position is not None
-    await _guarded_update(db, question, status="merged", merged_into=target.id,
-                          pinned_position=None, updated_at=now)  # fmt: skip
+    await _guarded_update(
+        db, question, status="merged", merged_into=target.id, pinned_position=None, updated_at=now
+    )
     await _leave_air(db, room, question, log)
-    voters = set((await db.scalars(select(QuestionVote.participant_id).where(QuestionVote.question_id == question.id))).all())
+    voters = set(
+        (
+            await db.scalars(
+                select(QuestionVote.participant_id).where(QuestionVote.question_id == question.id)
+            )
+        ).all()
+    )
     voters.add(question.participant_id)
-    already = set((await db.scalars(select(QuestionVote.participant_id).where(QuestionVote.question_id == target.id))).all())
+    already = set(
+        (
+            await db.scalars(
+                select(QuestionVote.participant_id).where(QuestionVote.question_id == target.id)
+            )
+        ).all()
+    )
     for participant in sorted(voters - already - {target.participant_id}):
         db.add(QuestionVote(question_id=target.id, participant_id=participant, created_at=now))
     await db.flush()
     # Counted inside the UPDATE, so a vote landing meanwhile is not lost.
-    total = (
-        select(func.count())
-        .where(QuestionVote.question_id == target.id)
-        .scalar_subquery()
-    )
+    total = select(func.count()).where(QuestionVote.question_id == target.id).scalar_subquery()
     await _guarded_update(db, target, votes=total, updated_at=now)
     await log.question("question.merged", question, was_public)
     if was_pinned:
@@ -407,8 +470,9 @@ async def put_on_air(
             await log.question("question.approved", question, was_public=False)
             await log.counters()
         elif question.status != "approved":
-            raise InvalidState(f"a {question.status} question cannot go on air",
-                               code="question.invalid_transition")  # fmt: skip
+            raise InvalidState(
+                f"a {question.status} question cannot go on air", code="question.invalid_transition"
+            )
     previous = room.on_air_question_id
     changed = await db.execute(
         update(Room)
@@ -421,7 +485,9 @@ async def put_on_air(
     room.on_air_question_id = question_id
     await log.public("question.on_air", {"question": question_id, "previous": previous})
     if question_id is not None:
-        await _audit(db, room, moderator, "question.on_air", await _question(db, room_id, question_id), now)
+        await _audit(
+            db, room, moderator, "question.on_air", await _question(db, room_id, question_id), now
+        )
     return log.events
 
 
@@ -430,18 +496,34 @@ def _same(column: Any, value: int | None) -> Any:
 
 
 async def mark_answered(
-    db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime,
+    db: AsyncSession,
+    *,
+    room_id: int,
+    question_id: int,
+    moderator: Viewer,
+    now: datetime,
     by: str | None = None,
-) -> list[LoggedEvent]:  # fmt: skip
-    room, question, log = await _moderate(db, room_id=room_id, question_id=question_id, moderator=moderator, now=now)
+) -> list[LoggedEvent]:
+    room, question, log = await _moderate(
+        db, room_id=room_id, question_id=question_id, moderator=moderator, now=now
+    )
     if question.status != "approved":
-        raise InvalidState(f"a {question.status} question cannot be marked answered",
-                           code="question.invalid_transition")  # fmt: skip
+        raise InvalidState(
+            f"a {question.status} question cannot be marked answered",
+            code="question.invalid_transition",
+        )
     was_pinned = question.pinned_position is not None
     answered_by = (await _panelist_in_room(db, room, by)) if by else None
     name = (answered_by.name or answered_by.label or answered_by.city) if answered_by else None
-    await _guarded_update(db, question, status="answered", answered_at=now, pinned_position=None,
-                          answered_by=name or moderator.display_name, updated_at=now)  # fmt: skip
+    await _guarded_update(
+        db,
+        question,
+        status="answered",
+        answered_at=now,
+        pinned_position=None,
+        answered_by=name or moderator.display_name,
+        updated_at=now,
+    )
     await _leave_air(db, room, question, log)
     await log.question("question.answered", question, was_public=True)
     if was_pinned:
@@ -454,10 +536,13 @@ async def mark_answered(
 async def archive_question(
     db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime
 ) -> list[LoggedEvent]:
-    room, question, log = await _moderate(db, room_id=room_id, question_id=question_id, moderator=moderator, now=now)
+    room, question, log = await _moderate(
+        db, room_id=room_id, question_id=question_id, moderator=moderator, now=now
+    )
     if question.status not in ("approved", "answered", "dismissed"):
-        raise InvalidState(f"a {question.status} question cannot be archived",
-                           code="question.invalid_transition")  # fmt: skip
+        raise InvalidState(
+            f"a {question.status} question cannot be archived", code="question.invalid_transition"
+        )
     was_public, was_pinned = is_public(question), question.pinned_position is not None
     await _guarded_update(db, question, status="archived", pinned_position=None, updated_at=now)
     await _leave_air(db, room, question, log)
@@ -470,19 +555,33 @@ async def archive_question(
 
 
 async def pin_question(
-    db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime,
+    db: AsyncSession,
+    *,
+    room_id: int,
+    question_id: int,
+    moderator: Viewer,
+    now: datetime,
     position: int | None,
-) -> list[LoggedEvent]:  # fmt: skip
+) -> list[LoggedEvent]:
     """Put a question in the "next up" list at ``position`` (0 = first), or take it out."""
-    room, question, log = await _moderate(db, room_id=room_id, question_id=question_id, moderator=moderator, now=now)
+    room, question, log = await _moderate(
+        db, room_id=room_id, question_id=question_id, moderator=moderator, now=now
+    )
     if position is not None and question.status != "approved":
-        raise InvalidState("only approved questions can be pinned", code="question.invalid_transition")
+        raise InvalidState(
+            "only approved questions can be pinned", code="question.invalid_transition"
+        )
     pinned = [
-        q for q in (await db.scalars(
-            select(Question).where(Question.room_id == room_id, Question.pinned_position.is_not(None))
-            .order_by(Question.pinned_position, Question.id)
-        )).all() if q.id != question.id
-    ]  # fmt: skip
+        q
+        for q in (
+            await db.scalars(
+                select(Question)
+                .where(Question.room_id == room_id, Question.pinned_position.is_not(None))
+                .order_by(Question.pinned_position, Question.id)
+            )
+        ).all()
+        if q.id != question.id
+    ]
     if position is not None:
         pinned.insert(max(0, min(position, len(pinned))), question)
     else:
@@ -497,10 +596,13 @@ async def pin_question(
 
 
 async def _renumber_pins(db: AsyncSession, room: Room, log: _Log) -> None:
-    pinned = (await db.scalars(
-        select(Question).where(Question.room_id == room.id, Question.pinned_position.is_not(None))
-        .order_by(Question.pinned_position, Question.id)
-    )).all()  # fmt: skip
+    pinned = (
+        await db.scalars(
+            select(Question)
+            .where(Question.room_id == room.id, Question.pinned_position.is_not(None))
+            .order_by(Question.pinned_position, Question.id)
+        )
+    ).all()
     for index, item in enumerate(pinned):
         item.pinned_position = index
     await db.flush()
@@ -508,12 +610,21 @@ async def _renumber_pins(db: AsyncSession, room: Room, log: _Log) -> None:
 
 
 async def assign_question(
-    db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime,
+    db: AsyncSession,
+    *,
+    room_id: int,
+    question_id: int,
+    moderator: Viewer,
+    now: datetime,
     to: str | None,
-) -> list[LoggedEvent]:  # fmt: skip
-    room, question, log = await _moderate(db, room_id=room_id, question_id=question_id, moderator=moderator, now=now)
+) -> list[LoggedEvent]:
+    room, question, log = await _moderate(
+        db, room_id=room_id, question_id=question_id, moderator=moderator, now=now
+    )
     person = await _panelist_in_room(db, room, to) if to else None
-    await _guarded_update(db, question, assigned_person_id=person.id if person else None, updated_at=now)
+    await _guarded_update(
+        db, question, assigned_person_id=person.id if person else None, updated_at=now
+    )
     await log.question("question.assigned", question, is_public(question))
     await _audit(db, room, moderator, "question.assigned", question, now, to=to)
     return log.events
@@ -530,11 +641,20 @@ async def vote(
     question = await _question(db, room_id, question_id)
     if up and question.status != "approved":
         raise InvalidState("only open questions take votes", code="question.not_votable")
-    key = (QuestionVote.question_id == question.id, QuestionVote.participant_id == viewer.participant_id)
+    key = (
+        QuestionVote.question_id == question.id,
+        QuestionVote.participant_id == viewer.participant_id,
+    )
     if up:
         try:
             async with db.begin_nested():
-                db.add(QuestionVote(question_id=question.id, participant_id=viewer.participant_id, created_at=now))
+                db.add(
+                    QuestionVote(
+                        question_id=question.id,
+                        participant_id=viewer.participant_id,
+                        created_at=now,
+                    )
+                )
                 await db.flush()
             changed = 1
         except IntegrityError:
@@ -543,9 +663,11 @@ async def vote(
         changed = -(await db.execute(delete(QuestionVote).where(*key))).rowcount
     if changed:
         await db.execute(
-            update(Question).where(Question.id == question.id)
-            .values(votes=Question.votes + changed).execution_options(synchronize_session=False)
-        )  # fmt: skip
+            update(Question)
+            .where(Question.id == question.id)
+            .values(votes=Question.votes + changed)
+            .execution_options(synchronize_session=False)
+        )
     return await db.scalar(select(Question.votes).where(Question.id == question.id)) or 0
 
 
@@ -553,15 +675,21 @@ async def log_vote_counts(
     db: AsyncSession, *, room_id: int, question_ids: set[int], now: datetime
 ) -> list[LoggedEvent]:
     """One coalesced ``question.votes_changed`` for many votes: counts, not increments."""
-    rows = (await db.execute(
-        select(Question.id, Question.votes, Question.status)
-        .where(Question.room_id == room_id, Question.id.in_(question_ids))
-    )).all()  # fmt: skip
+    rows = (
+        await db.execute(
+            select(Question.id, Question.votes, Question.status).where(
+                Question.room_id == room_id, Question.id.in_(question_ids)
+            )
+        )
+    ).all()
     public = {str(qid): votes for qid, votes, status in rows if status in PUBLIC_STATUSES}
     if not public:
         return []
-    return [await append_event(db, room_id=room_id, name="question.votes_changed",
-                               data={"votes": public}, at=now)]  # fmt: skip
+    return [
+        await append_event(
+            db, room_id=room_id, name="question.votes_changed", data={"votes": public}, at=now
+        )
+    ]
 
 
 async def ban_participant(
@@ -581,30 +709,45 @@ async def ban_participant(
     participant.banned_at, participant.banned_by = now, moderator.display_name
     await db.flush()
     events: list[LoggedEvent] = []
-    pending = (await db.scalars(
-        select(Question).where(Question.participant_id == participant_id, Question.status == "pending")
-    )).all()  # fmt: skip
+    pending = (
+        await db.scalars(
+            select(Question).where(
+                Question.participant_id == participant_id, Question.status == "pending"
+            )
+        )
+    ).all()
     for question in pending:
         question_room = await _room(db, question.room_id)
         log = _Log(db, question_room, await _people(db, question_room), now)
-        await _guarded_update(db, question, status="dismissed", dismiss_reason="removed by a moderator", updated_at=now)
+        await _guarded_update(
+            db,
+            question,
+            status="dismissed",
+            dismiss_reason="removed by a moderator",
+            updated_at=now,
+        )
         await log.private("question.dismissed", question)
         await log.counters()
         events.extend(log.events)
-    await record(db, event_id=session.event_id, actor=moderator.display_name or "moderator",
-                 action="participant.banned", room_id=room_id, target=participant_id, now=now)  # fmt: skip
+    await record(
+        db,
+        event_id=session.event_id,
+        actor=moderator.display_name or "moderator",
+        action="participant.banned",
+        room_id=room_id,
+        target=participant_id,
+        now=now,
+    )
     return events
 
 
-async def questions_snapshot(
-    db: AsyncSession, *, room_id: int, viewer: Viewer
-) -> dict[str, Any]:
+async def questions_snapshot(db: AsyncSession, *, room_id: int, viewer: Viewer) -> dict[str, Any]:
     """The Q&A part of a room snapshot, as ``viewer`` may see it."""
     room = await _room(db, room_id)
     people = await _people(db, room)
-    questions = (await db.scalars(
-        select(Question).where(Question.room_id == room_id).order_by(Question.id)
-    )).all()  # fmt: skip
+    questions = (
+        await db.scalars(select(Question).where(Question.room_id == room_id).order_by(Question.id))
+    ).all()
     staff = viewer.is_staff(room_id)
     visible = []
     for question in questions:
@@ -614,12 +757,21 @@ async def questions_snapshot(
             visible.append(public_json(question, people))
     my_votes: list[int] = []
     if viewer.participant_id:
-        my_votes = sorted((await db.scalars(
-            select(QuestionVote.question_id).join(Question, Question.id == QuestionVote.question_id)
-            .where(Question.room_id == room_id, QuestionVote.participant_id == viewer.participant_id)
-        )).all())  # fmt: skip
+        my_votes = sorted(
+            (
+                await db.scalars(
+                    select(QuestionVote.question_id)
+                    .join(Question, Question.id == QuestionVote.question_id)
+                    .where(
+                        Question.room_id == room_id,
+                        QuestionVote.participant_id == viewer.participant_id,
+                    )
+                )
+            ).all()
+        )
     pinned = sorted(
-        (q for q in questions if q.pinned_position is not None), key=lambda q: (q.pinned_position, q.id)
+        (q for q in questions if q.pinned_position is not None),
+        key=lambda q: (q.pinned_position, q.id),
     )
     return {
         "questions": visible,
@@ -634,31 +786,43 @@ async def list_room_questions(db: AsyncSession, *, room_id: int) -> list[dict[st
     """Every question of a room with its full record (exports, moderators and organizers)."""
     room = await _room(db, room_id)
     people = await _people(db, room)
-    questions = (await db.scalars(
-        select(Question).where(Question.room_id == room_id).order_by(Question.id)
-    )).all()  # fmt: skip
+    questions = (
+        await db.scalars(select(Question).where(Question.room_id == room_id).order_by(Question.id))
+    ).all()
     return [
-        {**private_json(q, people), "published_at": _iso(q.published_at), "updated_at": _iso(q.updated_at)}
+        {
+            **private_json(q, people),
+            "published_at": _iso(q.published_at),
+            "updated_at": _iso(q.updated_at),
+        }
         for q in questions
     ]
 
 
 async def update_room_questions_settings(
-    db: AsyncSession, *, room_id: int, minimum: int | None = None, maximum: int | None = None,
+    db: AsyncSession,
+    *,
+    room_id: int,
+    minimum: int | None = None,
+    maximum: int | None = None,
     word_filter: list[str] | None = None,
-) -> Room:  # fmt: skip
+) -> Room:
     room = await _room(db, room_id)
     low = room.question_min_length if minimum is None else minimum
     high = room.question_max_length if maximum is None else maximum
     if not 1 <= low <= high <= 5000:
-        raise Invalid("question length limits must satisfy 1 <= min <= max <= 5000",
-                      code="room.invalid_limits")  # fmt: skip
+        raise Invalid(
+            "question length limits must satisfy 1 <= min <= max <= 5000",
+            code="room.invalid_limits",
+        )
     room.question_min_length, room.question_max_length = low, high
     if word_filter is not None:
         words = sorted({" ".join(w.split()).casefold() for w in word_filter if w.strip()})
         if len(words) > MAX_FILTER_WORDS or any(len(w) > 60 for w in words):
-            raise Invalid(f"the word filter takes at most {MAX_FILTER_WORDS} words of 60 characters",
-                          code="room.invalid_filter")  # fmt: skip
+            raise Invalid(
+                f"the word filter takes at most {MAX_FILTER_WORDS} words of 60 characters",
+                code="room.invalid_filter",
+            )
         room.word_filter = words
     await db.flush()
     return room

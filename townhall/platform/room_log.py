@@ -98,7 +98,14 @@ async def list_events_after(
     rows = (await db.scalars(query)).all()
     return [
         LoggedEvent(
-            r.room_id, room.epoch, r.seq, r.name, r.data, r.visibility, r.participant_id, r.created_at
+            r.room_id,
+            room.epoch,
+            r.seq,
+            r.name,
+            r.data,
+            r.visibility,
+            r.participant_id,
+            r.created_at,
         )
         for r in rows
     ]

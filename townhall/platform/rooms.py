@@ -150,7 +150,9 @@ async def _transition(
 async def _hand_back_to_schedule(
     db: AsyncSession, room: Room, now: datetime, default_minutes: int
 ) -> list[LoggedEvent]:
-    """An override that has run its course: the clock drives the room again (one process says so)."""
+    """An override that has run its course: the clock drives the room again.
+
+    A conditional update, so exactly one process logs it."""
     seen = room.manual_until
     changed = await db.execute(
         update(Room)
@@ -163,9 +165,12 @@ async def _hand_back_to_schedule(
     room.manual_until = None
     return [
         await append_event(
-            db, room_id=room.id, name="room.updated",
-            data={"room": room_json(room, room.session, default_minutes)}, at=now,
-        )  # fmt: skip
+            db,
+            room_id=room.id,
+            name="room.updated",
+            data={"room": room_json(room, room.session, default_minutes)},
+            at=now,
+        )
     ]
 
 
@@ -187,9 +192,14 @@ async def advance_rooms(
                 events.extend(await _hand_back_to_schedule(db, room, now, default_minutes))
             continue
         event = await _transition(
-            db, room, target=target, now=now, manual_until=None, by="schedule",
+            db,
+            room,
+            target=target,
+            now=now,
+            manual_until=None,
+            by="schedule",
             default_minutes=default_minutes,
-        )  # fmt: skip
+        )
         if event is not None:
             events.append(event)
     return events
@@ -212,9 +222,12 @@ async def set_room_state(
         room.manual_until = None
         await db.flush()
         event = await append_event(
-            db, room_id=room.id, name="room.updated",
-            data={"room": room_json(room, room.session, default_minutes)}, at=now,
-        )  # fmt: skip
+            db,
+            room_id=room.id,
+            name="room.updated",
+            data={"room": room_json(room, room.session, default_minutes)},
+            at=now,
+        )
         later = await advance_rooms(db, now=now, default_minutes=default_minutes, room_id=room.id)
         return [event, *later]
     if action not in ACTIONS:
@@ -232,9 +245,14 @@ async def set_room_state(
     # Hold the override until the programme's next boundary; TBA rooms are always manual.
     hold = next_boundary(room.session, now, lead) or (now + timedelta(days=3650))
     event = await _transition(
-        db, room, target=target, now=now, manual_until=hold, by="moderator",
+        db,
+        room,
+        target=target,
+        now=now,
+        manual_until=hold,
+        by="moderator",
         default_minutes=default_minutes,
-    )  # fmt: skip
+    )
     if event is None:
         raise Conflict("someone else changed the room's state first", code="room.conflict")
     return [event]
@@ -265,9 +283,12 @@ async def update_room(
     await db.flush()
     return [
         await append_event(
-            db, room_id=room.id, name="room.updated",
-            data={"room": room_json(room, room.session, default_minutes)}, at=now,
-        )  # fmt: skip
+            db,
+            room_id=room.id,
+            name="room.updated",
+            data={"room": room_json(room, room.session, default_minutes)},
+            at=now,
+        )
     ]
 
 

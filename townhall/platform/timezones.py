@@ -22,7 +22,7 @@ class ZonedSpan:
 
     @property
     def utc_offset(self) -> str:
-        """"UTC+3", "UTC-5", "UTC+5:30"."""
+        """ "UTC+3", "UTC-5", "UTC+5:30"."""
         offset = self.starts.utcoffset()
         assert offset is not None
         minutes = int(offset.total_seconds() // 60)

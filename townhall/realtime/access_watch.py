@@ -64,19 +64,33 @@ class AccessWatch:
                     event_id = event_of.get(room_id)
                     if event_id is None or (event_ids is not None and event_id not in event_ids):
                         continue
-                    fresh = await resolve_viewer(db, connection.identity, event_id=event_id, now=now)
+                    fresh = await resolve_viewer(
+                        db, connection.identity, event_id=event_id, now=now
+                    )
                     if fresh == viewer:
                         continue
                     await self._apply(connection, room_id, fresh)
 
     async def _apply(self, connection: Connection, room_id: int, fresh: Any) -> None:
         if fresh is None or fresh.banned:
-            connection.send({"type": "error", "ref": None, "code": "access.revoked",
-                             "message": "your access to this event has ended"})  # fmt: skip
+            connection.send(
+                {
+                    "type": "error",
+                    "ref": None,
+                    "code": "access.revoked",
+                    "message": "your access to this event has ended",
+                }
+            )
             connection.close(CLOSE_POLICY, "access revoked")
             return
-        connection.send({"type": "access.changed", "room": room_id, "tier": fresh.tier(room_id),
-                         "identity": fresh.public_identity()})  # fmt: skip
+        connection.send(
+            {
+                "type": "access.changed",
+                "room": room_id,
+                "tier": fresh.tier(room_id),
+                "identity": fresh.public_identity(),
+            }
+        )
         await self.hub.join(connection, room_id, fresh, None)
 
 

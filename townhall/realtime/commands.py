@@ -55,8 +55,14 @@ async def room_join(hub: Hub, connection: Connection, command: RoomJoin) -> Any:
             event=session.event_id,
         )
     if viewer.banned:
-        connection.send({"type": "error", "ref": command.ref, "code": "participant.banned",
-                         "message": "you have been removed from this event"})  # fmt: skip
+        connection.send(
+            {
+                "type": "error",
+                "ref": command.ref,
+                "code": "participant.banned",
+                "message": "you have been removed from this event",
+            }
+        )
         connection.close(CLOSE_BANNED, "banned")
         return NO_REPLY
     listed = command.presence or not viewer.is_staff(command.room)
@@ -99,9 +105,12 @@ async def room_update(hub: Hub, connection: Connection, command: RoomUpdate) -> 
     }
     async with hub.sessionmaker() as db:
         events = await rooms.update_room(
-            db, room_id=command.room, changes=changes, now=hub.clock.now(),
+            db,
+            room_id=command.room,
+            changes=changes,
+            now=hub.clock.now(),
             default_minutes=hub.settings.room_opens_minutes_before,
-        )  # fmt: skip
+        )
         await db.commit()
     await hub.publish(events)
     return {"seq": events[-1].seq}

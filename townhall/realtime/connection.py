@@ -115,7 +115,7 @@ class Connection:
                 self.burst_pending -= burst
                 await self.websocket.send_text(frame)
                 self.sent += 1
-        except Exception:  # noqa: BLE001 - a dead socket ends its writer, nothing else
+        except Exception:
             self.closing = True
 
     async def stop(self) -> None:

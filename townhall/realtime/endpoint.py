@@ -82,7 +82,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             wait = connection.bucket.take()
             if wait:
                 exc = RateLimited("too many messages; slow down", retry_after=round(wait, 3))
-                connection.send(error(command.ref, exc.code, exc.message, retry_after=exc.retry_after))
+                connection.send(
+                    error(command.ref, exc.code, exc.message, retry_after=exc.retry_after)
+                )
                 continue
             try:
                 data = await dispatch(hub, connection, command)

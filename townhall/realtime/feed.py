@@ -59,9 +59,14 @@ def from_envelope(body: dict[str, Any]) -> LoggedEvent | None:
     if "name" not in body:
         return None
     return LoggedEvent(
-        body["room"], body["epoch"], body["seq"], body["name"], body["data"],
-        body["visibility"], body.get("participant"),
-    )  # fmt: skip
+        body["room"],
+        body["epoch"],
+        body["seq"],
+        body["name"],
+        body["data"],
+        body["visibility"],
+        body.get("participant"),
+    )
 
 
 class RoomFeed:
@@ -212,11 +217,16 @@ class RoomFeed:
                 assert since is not None
                 async with self.hub.sessionmaker() as db:
                     events = await room_log.list_events_after(
-                        db, room_id=self.room_id, after=since.seq, until=self.last_seq,
+                        db,
+                        room_id=self.room_id,
+                        after=since.seq,
+                        until=self.last_seq,
                         limit=self.last_seq - since.seq,
-                    )  # fmt: skip
+                    )
                 visible = [
-                    e for e in events if viewer.can_see(self.room_id, e.visibility, e.participant_id)
+                    e
+                    for e in events
+                    if viewer.can_see(self.room_id, e.visibility, e.participant_id)
                 ]
                 connection.send(
                     {

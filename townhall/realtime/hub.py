@@ -106,7 +106,9 @@ class Hub:
         for room_id, local in self.presence.items():
             if not local.empty:
                 with suppress(Exception):
-                    await self.broker.presence_remove(self.channels.presence(room_id), self.process_id)
+                    await self.broker.presence_remove(
+                        self.channels.presence(room_id), self.process_id
+                    )
         for connection in list(self.connections):
             await connection.stop()
         await self.broker.stop()
@@ -140,7 +142,7 @@ class Hub:
             payload = encoder.encode(envelope(event, with_content=False))
             try:
                 await self.broker.publish(self.channels.room(event.room_id), payload)
-            except Exception as exc:  # noqa: BLE001 - the log is the source of truth
+            except Exception as exc:
                 log.warning("publish of room %s seq %s failed: %s", event.room_id, event.seq, exc)
 
     async def publish_control(self, kind: str, **body: Any) -> None:
@@ -149,7 +151,7 @@ class Hub:
             self.control_listeners[kind]({"kind": kind, "from": self.process_id, **body})
         try:
             await self.broker.publish(self.channels.control, payload)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning("control message %s not published: %s", kind, exc)
 
     def after_event(self, event: LoggedEvent) -> None:
@@ -267,7 +269,13 @@ class Hub:
             for part in self.snapshot_parts:
                 await part(db, room_id, viewer, state)
         epoch, seq = state.pop("epoch"), state.pop("seq")
-        return {"type": "room.snapshot", "room": room_id, "epoch": epoch, "seq": seq, "state": state}
+        return {
+            "type": "room.snapshot",
+            "room": room_id,
+            "epoch": epoch,
+            "seq": seq,
+            "state": state,
+        }
 
     def connections_where(self, test: Callable[[Connection], bool]) -> list[Connection]:
         return [c for c in self.connections if test(c)]
@@ -300,11 +308,15 @@ class Hub:
                 upcoming = [
                     b
                     for room in await rooms.list_live_rooms(db)
-                    if (b := rooms.next_boundary(
-                        room.session, now,
-                        rooms.opens_before(room, self.settings.room_opens_minutes_before),
-                    )) is not None
-                ]  # fmt: skip
+                    if (
+                        b := rooms.next_boundary(
+                            room.session,
+                            now,
+                            rooms.opens_before(room, self.settings.room_opens_minutes_before),
+                        )
+                    )
+                    is not None
+                ]
             await self.publish(events)
             wait = LIFECYCLE_MAX_SLEEP
             if upcoming:
@@ -342,7 +354,9 @@ class Hub:
                 if feed is None:
                     self._presence_pushed.pop(room_id, None)
                     continue
-                message = aggregate(room_id, await self.broker.presence_read(self.channels.presence(room_id)))
+                message = aggregate(
+                    room_id, await self.broker.presence_read(self.channels.presence(room_id))
+                )
                 if message != self._presence_pushed.get(room_id):
                     self._presence_pushed[room_id] = message
                     frame = encoder.encode(message).decode()

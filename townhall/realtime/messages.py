@@ -132,15 +132,43 @@ class ParticipantBan(_Command, tag="participant.ban"):
 
 
 COMMANDS: tuple[type[_Command], ...] = (
-    RoomJoin, RoomLeave, Ping, RoomSetState, RoomUpdate, QuestionSubmit, QuestionVote,
-    QuestionUnvote, QuestionApprove, QuestionDismiss, QuestionEdit, QuestionMerge,
-    QuestionPutOnAir, QuestionMarkAnswered, QuestionArchive, QuestionPin, QuestionAssign,
+    RoomJoin,
+    RoomLeave,
+    Ping,
+    RoomSetState,
+    RoomUpdate,
+    QuestionSubmit,
+    QuestionVote,
+    QuestionUnvote,
+    QuestionApprove,
+    QuestionDismiss,
+    QuestionEdit,
+    QuestionMerge,
+    QuestionPutOnAir,
+    QuestionMarkAnswered,
+    QuestionArchive,
+    QuestionPin,
+    QuestionAssign,
     ParticipantBan,
-)  # fmt: skip
+)
 Command = (
-    RoomJoin | RoomLeave | Ping | RoomSetState | RoomUpdate | QuestionSubmit | QuestionVote
-    | QuestionUnvote | QuestionApprove | QuestionDismiss | QuestionEdit | QuestionMerge
-    | QuestionPutOnAir | QuestionMarkAnswered | QuestionArchive | QuestionPin | QuestionAssign
+    RoomJoin
+    | RoomLeave
+    | Ping
+    | RoomSetState
+    | RoomUpdate
+    | QuestionSubmit
+    | QuestionVote
+    | QuestionUnvote
+    | QuestionApprove
+    | QuestionDismiss
+    | QuestionEdit
+    | QuestionMerge
+    | QuestionPutOnAir
+    | QuestionMarkAnswered
+    | QuestionArchive
+    | QuestionPin
+    | QuestionAssign
     | ParticipantBan
 )
 COMMAND_TYPES = {c.__struct_config__.tag: c for c in COMMANDS}

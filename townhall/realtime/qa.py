@@ -59,26 +59,45 @@ async def _limit(hub: Hub, scope: str, who: str, *, limit: int, window: float) -
 async def submit(hub: Hub, connection: Connection, command: QuestionSubmit) -> Any:
     viewer = _viewer(connection, command.room)
     ref = None if command.ref is None else str(command.ref)[:80]
-    await _limit(hub, "question", viewer.participant_id or connection.id,
-                 limit=QUESTIONS_PER_MINUTE, window=60)  # fmt: skip
+    await _limit(
+        hub,
+        "question",
+        viewer.participant_id or connection.id,
+        limit=QUESTIONS_PER_MINUTE,
+        window=60,
+    )
     async with hub.sessionmaker() as db:
         question, events = await questions.submit_question(
-            db, room_id=command.room, viewer=viewer, text=command.text,
-            anonymous=command.anonymous, to=command.to, ref=ref, now=hub.clock.now(),
-        )  # fmt: skip
+            db,
+            room_id=command.room,
+            viewer=viewer,
+            text=command.text,
+            anonymous=command.anonymous,
+            to=command.to,
+            ref=ref,
+            now=hub.clock.now(),
+        )
         await db.commit()
     await hub.publish(events)
     return {"question": question.id, "status": question.status, "duplicate": not events}
 
 
-async def _vote(hub: Hub, connection: Connection, command: QuestionVote | QuestionUnvote, up: bool) -> Any:
+async def _vote(
+    hub: Hub, connection: Connection, command: QuestionVote | QuestionUnvote, up: bool
+) -> Any:
     viewer = _viewer(connection, command.room)
-    await _limit(hub, "vote", viewer.participant_id or connection.id, limit=VOTES_PER_SECOND, window=1)
+    await _limit(
+        hub, "vote", viewer.participant_id or connection.id, limit=VOTES_PER_SECOND, window=1
+    )
     async with hub.sessionmaker() as db:
         votes = await questions.vote(
-            db, room_id=command.room, question_id=command.question, viewer=viewer,
-            now=hub.clock.now(), up=up,
-        )  # fmt: skip
+            db,
+            room_id=command.room,
+            question_id=command.question,
+            viewer=viewer,
+            now=hub.clock.now(),
+            up=up,
+        )
         await db.commit()
     coalescer: VoteCoalescer = hub.extensions["votes"]
     coalescer.touch(command.room, command.question)
@@ -93,12 +112,16 @@ async def unvote(hub: Hub, connection: Connection, command: QuestionUnvote) -> A
     return await _vote(hub, connection, command, False)
 
 
-async def _moderate(hub: Hub, connection: Connection, command: Any, action: Any, **args: Any) -> Any:
+async def _moderate(
+    hub: Hub, connection: Connection, command: Any, action: Any, **args: Any
+) -> Any:
     from .commands import require_staff
 
     moderator = require_staff(connection, command.room)
     async with hub.sessionmaker() as db:
-        events = await action(db, room_id=command.room, moderator=moderator, now=hub.clock.now(), **args)
+        events = await action(
+            db, room_id=command.room, moderator=moderator, now=hub.clock.now(), **args
+        )
         await db.commit()
     await hub.publish(events)
     return {"seq": events[-1].seq if events else None}
@@ -109,15 +132,21 @@ async def approve(hub: Hub, c: Connection, cmd: QuestionApprove) -> Any:
 
 
 async def dismiss(hub: Hub, c: Connection, cmd: QuestionDismiss) -> Any:
-    return await _moderate(hub, c, cmd, questions.dismiss_question, question_id=cmd.question, reason=cmd.reason)
+    return await _moderate(
+        hub, c, cmd, questions.dismiss_question, question_id=cmd.question, reason=cmd.reason
+    )
 
 
 async def edit(hub: Hub, c: Connection, cmd: QuestionEdit) -> Any:
-    return await _moderate(hub, c, cmd, questions.edit_question, question_id=cmd.question, text=cmd.text)
+    return await _moderate(
+        hub, c, cmd, questions.edit_question, question_id=cmd.question, text=cmd.text
+    )
 
 
 async def merge(hub: Hub, c: Connection, cmd: QuestionMerge) -> Any:
-    return await _moderate(hub, c, cmd, questions.merge_question, question_id=cmd.question, into=cmd.into)
+    return await _moderate(
+        hub, c, cmd, questions.merge_question, question_id=cmd.question, into=cmd.into
+    )
 
 
 async def on_air(hub: Hub, c: Connection, cmd: QuestionPutOnAir) -> Any:
@@ -125,7 +154,9 @@ async def on_air(hub: Hub, c: Connection, cmd: QuestionPutOnAir) -> Any:
 
 
 async def answered(hub: Hub, c: Connection, cmd: QuestionMarkAnswered) -> Any:
-    return await _moderate(hub, c, cmd, questions.mark_answered, question_id=cmd.question, by=cmd.by)
+    return await _moderate(
+        hub, c, cmd, questions.mark_answered, question_id=cmd.question, by=cmd.by
+    )
 
 
 async def archive(hub: Hub, c: Connection, cmd: QuestionArchive) -> Any:
@@ -133,11 +164,15 @@ async def archive(hub: Hub, c: Connection, cmd: QuestionArchive) -> Any:
 
 
 async def pin(hub: Hub, c: Connection, cmd: QuestionPin) -> Any:
-    return await _moderate(hub, c, cmd, questions.pin_question, question_id=cmd.question, position=cmd.position)
+    return await _moderate(
+        hub, c, cmd, questions.pin_question, question_id=cmd.question, position=cmd.position
+    )
 
 
 async def assign(hub: Hub, c: Connection, cmd: QuestionAssign) -> Any:
-    return await _moderate(hub, c, cmd, questions.assign_question, question_id=cmd.question, to=cmd.to)
+    return await _moderate(
+        hub, c, cmd, questions.assign_question, question_id=cmd.question, to=cmd.to
+    )
 
 
 async def ban(hub: Hub, c: Connection, cmd: ParticipantBan) -> Any:
@@ -186,7 +221,9 @@ class VoteCoalescer:
                 await self.hub.publish(events)
 
 
-async def snapshot_part(db: AsyncSession, room_id: int, viewer: Viewer, state: dict[str, Any]) -> None:
+async def snapshot_part(
+    db: AsyncSession, room_id: int, viewer: Viewer, state: dict[str, Any]
+) -> None:
     state.update(await questions.questions_snapshot(db, room_id=room_id, viewer=viewer))
 
 
@@ -194,11 +231,19 @@ def close_banned(hub: Hub, body: dict[str, Any]) -> None:
     """On every process: close the banned participant's sockets."""
     participant = body.get("participant")
     for connection in hub.connections_where(
-        lambda c: any(v.participant_id == participant for v in c.viewers.values())
-        or participant in c.identity.participants.values()
+        lambda c: (
+            any(v.participant_id == participant for v in c.viewers.values())
+            or participant in c.identity.participants.values()
+        )
     ):
-        connection.send({"type": "error", "ref": None, "code": "participant.banned",
-                         "message": "you have been removed from this event"})  # fmt: skip
+        connection.send(
+            {
+                "type": "error",
+                "ref": None,
+                "code": "participant.banned",
+                "message": "you have been removed from this event",
+            }
+        )
         connection.close(CLOSE_BANNED, "banned")
 
 

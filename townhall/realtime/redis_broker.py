@@ -51,6 +51,7 @@ class RedisBroker:
         self.reconnects = 0
         self._last_beat = time.monotonic()
         self._local_limits = MemoryBroker()
+        self._reset_task: asyncio.Task[None] | None = None
 
     async def start(self, on_message: OnMessage, on_reset: OnReset) -> None:
         self._on_message, self._on_reset = on_message, on_reset
@@ -106,7 +107,7 @@ class RedisBroker:
                 backoff = BACKOFF_MIN
                 log.info("subscribed to %d channels", len(self._subscribed))
                 if self._on_reset is not None:
-                    asyncio.create_task(self._on_reset())
+                    self._reset_task = asyncio.create_task(self._on_reset())
                 await self._read(pubsub)
             except asyncio.CancelledError:
                 raise

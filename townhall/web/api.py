@@ -27,7 +27,9 @@ def json_with_etag(request: Request, body: Any, *, max_age: int = 0) -> Response
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}, must-revalidate"}
-    matches = [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]
+    matches = [
+        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
+    ]
     if etag in matches:
         return Response(status_code=304, headers=headers)
     return Response(payload, media_type="application/json", headers=headers)
@@ -86,7 +88,11 @@ async def join_event(request: Request) -> Response:
     secret = services.settings.secret_key
     identity = with_participant(read_identity(request.cookies, secret), event.id, participant.id)
     response = JSONResponse(
-        {"participant": participant.id, "display_name": participant.display_name, "event": event.slug},
+        {
+            "participant": participant.id,
+            "display_name": participant.display_name,
+            "event": event.slug,
+        },
         status_code=201,
     )
     response.set_cookie(
@@ -120,7 +126,9 @@ async def limit_rate(request: Request, scope: str, *, limit: int, window: float)
 async def read_json_object(request: Request, *, allowed: set[str]) -> dict[str, Any]:
     """The request's JSON body as an object with only ``allowed`` fields, or a typed 4xx."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise Invalid("send a JSON body (Content-Type: application/json)", code="request.media_type")
+        raise Invalid(
+            "send a JSON body (Content-Type: application/json)", code="request.media_type"
+        )
     try:
         body = json.loads(await request.body() or b"{}")
     except ValueError:

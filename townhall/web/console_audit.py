@@ -71,9 +71,15 @@ async def page(request: Request) -> Response:
         for e in shown
     ]
     return render_console(
-        request, console, "console_audit.html", section="audit", rows=rows, page=number,
-        newer=number > 1, older=len(entries) > number * PAGE_SIZE,
-    )  # fmt: skip
+        request,
+        console,
+        "console_audit.html",
+        section="audit",
+        rows=rows,
+        page=number,
+        newer=number > 1,
+        older=len(entries) > number * PAGE_SIZE,
+    )
 
 
 def spreadsheet_safe(value: object) -> str:

@@ -84,10 +84,18 @@ async def _page(
         for i in reversed(invitations)
     ]
     return render_console(
-        request, console, "console_invitations.html", section="invitations", status=status,
-        rows=rows, sessions=sessions, people=people, roles=ROLE_CHOICES, values=values,
+        request,
+        console,
+        "console_invitations.html",
+        section="invitations",
+        status=status,
+        rows=rows,
+        sessions=sessions,
+        people=people,
+        roles=ROLE_CHOICES,
+        values=values,
         errors=errors,
-    )  # fmt: skip
+    )
 
 
 def _scope(invitation: Invitation) -> str:
@@ -113,11 +121,16 @@ async def issue(request: Request) -> Response:
         else:
             try:
                 invitation = await access.create_invitation(
-                    db, event_id=console.event.id, role=values["role"], now=services.clock.now(),
-                    session_id=_id(values["session"]), person_id=_id(values["person"]),
-                    label=values["label"] or None, valid_for=timedelta(days=days),
+                    db,
+                    event_id=console.event.id,
+                    role=values["role"],
+                    now=services.clock.now(),
+                    session_id=_id(values["session"]),
+                    person_id=_id(values["person"]),
+                    label=values["label"] or None,
+                    valid_for=timedelta(days=days),
                     created_by=console.actor,
-                )  # fmt: skip
+                )
             except (Invalid, NotFound) as exc:
                 errors.setdefault(FIELD_OF_CODE.get(exc.code, "general"), []).append(exc.message)
         if invitation is None:
@@ -126,15 +139,19 @@ async def issue(request: Request) -> Response:
         invitation = await access.get_invitation(db, invitation_id=invitation.id)
         name = access.invitation_name(invitation)
         await console.record(
-            db, "invitation.created", target=f"invitation {invitation.id}",
+            db,
+            "invitation.created",
+            target=f"invitation {invitation.id}",
             data={"role": invitation.role, "for": name, "scope": _scope(invitation), "days": days},
-        )  # fmt: skip
+        )
         await db.commit()
     return see_other(
-        request, console, f"{console.base}/invitations",
+        request,
+        console,
+        f"{console.base}/invitations",
         f"Invitation for {name} ({invitation.role}) created. Send them this link:",
         link=invitation_link(console, invitation),
-    )  # fmt: skip
+    )
 
 
 def _id(raw: str) -> int | None:
@@ -160,18 +177,24 @@ async def resend(request: Request) -> Response:
         except InvalidState as exc:
             await console.rollback(db)
             return see_other(
-                request, console, f"{console.base}/invitations", f"Not sent: {exc.message}.",
+                request,
+                console,
+                f"{console.base}/invitations",
+                f"Not sent: {exc.message}.",
                 kind="error",
-            )  # fmt: skip
+            )
         name = access.invitation_name(invitation)
-        await console.record(db, "invitation.resent", target=f"invitation {invitation.id}",
-                             data={"for": name})  # fmt: skip
+        await console.record(
+            db, "invitation.resent", target=f"invitation {invitation.id}", data={"for": name}
+        )
         await db.commit()
     return see_other(
-        request, console, f"{console.base}/invitations",
+        request,
+        console,
+        f"{console.base}/invitations",
         f"New link for {name}. The previous link no longer works:",
         link=invitation_link(console, invitation),
-    )  # fmt: skip
+    )
 
 
 async def revoke(request: Request) -> Response:
@@ -181,11 +204,17 @@ async def revoke(request: Request) -> Response:
         invitation = await _invitation(db, console, request.path_params["id"])
         await access.revoke_invitation(db, invitation_id=invitation.id, now=services.clock.now())
         name = access.invitation_name(invitation)
-        await console.record(db, "invitation.revoked", target=f"invitation {invitation.id}",
-                             data={"for": name, "role": invitation.role})  # fmt: skip
+        await console.record(
+            db,
+            "invitation.revoked",
+            target=f"invitation {invitation.id}",
+            data={"for": name, "role": invitation.role},
+        )
         await db.commit()
     await console.announce(access_changed=True)
     return see_other(
-        request, console, f"{console.base}/invitations",
+        request,
+        console,
+        f"{console.base}/invitations",
         f"Revoked the invitation of {name}: it no longer gives any access.",
-    )  # fmt: skip
+    )

@@ -86,9 +86,14 @@ async def _page(
             }
         )
     return render_console(
-        request, console, "console_rooms.html", section="rooms", status=status,
-        cards=cards, default_opens=default,
-    )  # fmt: skip
+        request,
+        console,
+        "console_rooms.html",
+        section="rooms",
+        status=status,
+        cards=cards,
+        default_opens=default,
+    )
 
 
 async def save_room(request: Request) -> Response:
@@ -119,15 +124,20 @@ async def save_room(request: Request) -> Response:
         after = settings_of(room)
         changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
         await console.record(
-            db, "room.settings_changed", room_id=room.id, target=room.session.title,
+            db,
+            "room.settings_changed",
+            room_id=room.id,
+            target=room.session.title,
             data={"changed": changed},
-        )  # fmt: skip
+        )
         await db.commit()
     await console.announce(events)
     return see_other(
-        request, console, f"{console.base}/rooms#room-{room_id}",
+        request,
+        console,
+        f"{console.base}/rooms#room-{room_id}",
         f"Saved the settings of “{room.session.title}”.",
-    )  # fmt: skip
+    )
 
 
 def _numbers(values: dict[str, str], errors: dict[str, list[str]]) -> dict[str, int | None]:

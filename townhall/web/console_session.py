@@ -50,9 +50,15 @@ async def edit_page(request: Request) -> Response:
         session = programme_edit.find_session(spec, request.path_params["session"])
         room = (await programme.get_session(db, event_id=console.event.id, slug=session.slug)).room
     return _render_edit(
-        request, console, spec, session, room,
-        values=_values_of(session, spec, console), rows=_rows_of(session), errors=Errors(),
-    )  # fmt: skip
+        request,
+        console,
+        spec,
+        session,
+        room,
+        values=_values_of(session, spec, console),
+        rows=_rows_of(session),
+        errors=Errors(),
+    )
 
 
 def _render_edit(
@@ -121,9 +127,18 @@ def _rows_of(session: SessionSpec) -> list[dict[str, str]]:
 
 
 EDIT_FIELDS = (
-    "title", "kind", "format", "part", "date", "start", "end", "end_date", "description",
-    "guiding_questions", "version",
-)  # fmt: skip
+    "title",
+    "kind",
+    "format",
+    "part",
+    "date",
+    "start",
+    "end",
+    "end_date",
+    "description",
+    "guiding_questions",
+    "version",
+)
 ROW_FIELDS = ("person", "name", "role", "status", "segment", "topic", "remove")
 
 
@@ -167,9 +182,13 @@ async def save_session(request: Request) -> Response:
         else:
             try:
                 events = await programme_edit.update_session(
-                    db, event_id=console.event.id, slug=slug, changes=changes,
-                    now=services.clock.now(), expected_version=values["version"] or None,
-                )  # fmt: skip
+                    db,
+                    event_id=console.event.id,
+                    slug=slug,
+                    changes=changes,
+                    now=services.clock.now(),
+                    expected_version=values["version"] or None,
+                )
             except ProgrammeError as exc:
                 sort_problems(exc.problems, errors, rows=kept)
             except Conflict:
@@ -179,9 +198,17 @@ async def save_session(request: Request) -> Response:
             await console.rollback(db)
             room = (await programme.get_session(db, event_id=console.event.id, slug=slug)).room
             return _render_edit(
-                request, console, before, current, room,
-                values=values, rows=rows, existing=existing, errors=errors, status=422,
-            )  # fmt: skip
+                request,
+                console,
+                before,
+                current,
+                room,
+                values=values,
+                rows=rows,
+                existing=existing,
+                errors=errors,
+                status=422,
+            )
         after = programme_edit.find_session(
             await programme_edit.spec_from_db(db, console.event.id), slug
         )

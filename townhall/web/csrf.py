@@ -41,9 +41,11 @@ class OriginCheck:
         has_cookie = any(name in request.cookies for name in OUR_COOKIES)
         if (origin is None and has_cookie) or (origin is not None and origin not in self.origins):
             response = error_response(
-                request, 403, "csrf.origin",
+                request,
+                403,
+                "csrf.origin",
                 "This request did not come from this site's pages, so it was refused.",
-            )  # fmt: skip
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

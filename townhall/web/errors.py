@@ -22,12 +22,26 @@ from .services import services_of
 
 log = logging.getLogger(__name__)
 
-STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidState: 409, Invalid: 422,
-          RateLimited: 429}  # fmt: skip
+STATUS = {
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    InvalidState: 409,
+    Invalid: 422,
+    RateLimited: 429,
+}
 
-HTTP_CODES = {400: "request.bad", 401: "auth.required", 403: "forbidden", 404: "not_found",
-              405: "method.not_allowed", 413: "request.too_large", 415: "request.media_type",
-              422: "invalid", 429: "rate_limited"}  # fmt: skip
+HTTP_CODES = {
+    400: "request.bad",
+    401: "auth.required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method.not_allowed",
+    413: "request.too_large",
+    415: "request.media_type",
+    422: "invalid",
+    429: "rate_limited",
+}
 
 
 def wants_json(request: Request) -> bool:

@@ -69,10 +69,13 @@ async def accept_invitation(request: Request) -> Response:
         except Invalid:
             return await invitation_page(request)
         await access.record(
-            db, event_id=event.id, actor=access.invitation_name(invitation),
-            action="invitation.redeemed", target=f"invitation {invitation.id}",
+            db,
+            event_id=event.id,
+            actor=access.invitation_name(invitation),
+            action="invitation.redeemed",
+            target=f"invitation {invitation.id}",
             now=services.clock.now(),
-        )  # fmt: skip
+        )
         room_id = None
         if invitation.session_id is not None:
             room = await db.scalar(select(Room).where(Room.session_id == invitation.session_id))
@@ -103,7 +106,12 @@ async def accept_invitation(request: Request) -> Response:
         (PARTICIPANT_COOKIE, identity_cookie(identity, secret)),
     ):
         response.set_cookie(
-            name, value, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax", secure=secure,
+            name,
+            value,
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
             path="/",
-        )  # fmt: skip
+        )
     return response

@@ -34,9 +34,7 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 ROOM = {"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-ETAG = {
-    "ETag": {"schema": {"type": "string"}, "description": "send it back in If-None-Match"}
-}
+ETAG = {"ETag": {"schema": {"type": "string"}, "description": "send it back in If-None-Match"}}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -86,9 +84,15 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             name: NULLABLE_STRING
             for name in (
-                "name", "label", "honorific", "postnominals", "position", "organisation",
-                "city", "country",
-            )  # fmt: skip
+                "name",
+                "label",
+                "honorific",
+                "postnominals",
+                "position",
+                "organisation",
+                "city",
+                "country",
+            )
         }
         | {"key": {"type": "string"}},
     },
@@ -98,9 +102,15 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "role": {
                 "enum": [
-                    "welcome", "keynote", "moderator", "introduction", "panelist",
-                    "discussant", "special_message", "presenter",
-                ]  # fmt: skip
+                    "welcome",
+                    "keynote",
+                    "moderator",
+                    "introduction",
+                    "panelist",
+                    "discussant",
+                    "special_message",
+                    "presenter",
+                ]
             },
             "status": {"enum": ["confirmed", "tbc", "tbd"]},
             "segment": NULLABLE_STRING,
@@ -111,9 +121,18 @@ SCHEMAS: dict[str, Any] = {
     "Session": {
         "type": "object",
         "required": [
-            "slug", "title", "kind", "format", "day", "start", "end", "time_to_be_announced",
-            "people", "guiding_questions", "room",
-        ],  # fmt: skip
+            "slug",
+            "title",
+            "kind",
+            "format",
+            "day",
+            "start",
+            "end",
+            "time_to_be_announced",
+            "people",
+            "guiding_questions",
+            "room",
+        ],
         "properties": {
             "slug": {"type": "string"},
             "title": {"type": "string"},

@@ -22,9 +22,7 @@ def build_routes() -> list[BaseRoute]:
         Route("/api/events", api.list_events, name="api_events"),
         Route("/api/events/{slug}", api.show_event, name="api_event"),
         Route("/api/events/{slug}/programme", api.show_programme, name="api_programme"),
-        Route(
-            "/api/events/{slug}/participants", api.join_event, methods=["POST"], name="api_join"
-        ),
+        Route("/api/events/{slug}/participants", api.join_event, methods=["POST"], name="api_join"),
         Route("/events/{slug}", pages.event_page, name="event"),
         *EXPORT_ROUTES,
         *QA_ROUTES,
@@ -33,7 +31,9 @@ def build_routes() -> list[BaseRoute]:
         Route("/events/{slug}/rooms/{room_id:int}", room_pages.room_page, name="room"),
         Route("/invitations/{token}", invitation_pages.invitation_page, name="invitation"),
         Route(
-            "/invitations/{token}", invitation_pages.accept_invitation, methods=["POST"],
+            "/invitations/{token}",
+            invitation_pages.accept_invitation,
+            methods=["POST"],
             name="invitation_accept",
         ),
         WebSocketRoute("/ws", websocket_endpoint, name="ws"),

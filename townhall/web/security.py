@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+
 def content_security_policy(origins: tuple[str, ...] = ()) -> str:
     """Strict: our own scripts and styles only. WebSocket origins are listed explicitly
     because some browsers do not match ws:/wss: against 'self'."""
