@@ -51,9 +51,12 @@ class Listener:
 
     async def open(self, room: int) -> None:
         self.ws = await connect(
-            self.url, origin=self.origin, additional_headers={"Cookie": self.cookie},
-            proxy=None, open_timeout=TIMEOUT,
-        )  # fmt: skip
+            self.url,
+            origin=self.origin,
+            additional_headers={"Cookie": self.cookie},
+            proxy=None,
+            open_timeout=TIMEOUT,
+        )
         self.task = asyncio.create_task(self.read())
         await self.ws.send(json.dumps({"type": "room.join", "ref": "join", "room": room}))
         await asyncio.wait_for(self.joined.wait(), TIMEOUT)
@@ -71,6 +74,14 @@ class Listener:
                 raise RuntimeError(f"refused: {message}")
 
 
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process, from /proc (KiB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -86,9 +97,13 @@ async def run(clients: int, rounds: int, workdir: Path) -> None:
         SECRET_KEY, role="moderator", session=WORKSHOP_1, label="Bench"
     )
     server = ServerProcess(
-        name="bench", workdir=workdir, database_url=database_url, secret_key=SECRET_KEY,
-        now=MORNING, settings={"TOWNHALL_LOG_LEVEL": "warning"},
-    )  # fmt: skip
+        name="bench",
+        workdir=workdir,
+        database_url=database_url,
+        secret_key=SECRET_KEY,
+        now=MORNING,
+        settings={"TOWNHALL_LOG_LEVEL": "warning"},
+    )
     server.start()
     listeners: list[Listener] = []
     try:
@@ -98,6 +113,9 @@ async def run(clients: int, rounds: int, workdir: Path) -> None:
         await moderator.connect()
         await moderator.join(room)
 
+        assert server.popen is not None
+        await asyncio.sleep(1.0)
+        rss_before = rss_kib(server.popen.pid)
         started = time.perf_counter()
         listeners = [Listener(server.ws_url, server.origin, cookie) for cookie in cookies]
         for first in range(0, clients, CONNECT_AT_ONCE):
@@ -106,6 +124,7 @@ async def run(clients: int, rounds: int, workdir: Path) -> None:
             )
         connected = time.perf_counter() - started
         await asyncio.sleep(2.0)  # let the presence pushes of all those joins settle
+        rss_after = rss_kib(server.popen.pid)
 
         to_last: list[float] = []
         latencies: list[float] = []
@@ -131,6 +150,11 @@ async def run(clients: int, rounds: int, workdir: Path) -> None:
         ms = 1000
         print(f"fan-out smoke: {clients} WebSocket clients in one room, one embedded process")
         print(f"  connect + join {clients} clients: {connected:.2f} s")
+        print(
+            f"  server RSS: {rss_before / 1024:.1f} MiB idle, {rss_after / 1024:.1f} MiB with"
+            f" {clients} connections held:"
+            f" {(rss_after - rss_before) / clients:.1f} KiB per connection"
+        )
         print(
             "  command -> last client, per round (ms): "
             + ", ".join(f"{t * ms:.0f}" for t in to_last)
