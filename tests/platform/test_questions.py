@@ -235,6 +235,22 @@ async def test_submit_question_with_the_same_ref_is_idempotent(db, stage: Stage)
     assert (again.id, len(first_events) > 0, again_events, stored) == (first.id, True, [], 1)
 
 
+async def test_submit_question_reusing_an_old_ref_asks_anew(db, stage: Stage):
+    # Clients number their refs per page load; a ref seen long ago is not a retry.
+    ada = await audience(db, stage, "Ada")
+    first = await ask(db, stage, ada, "First question?", ref="c1")
+    later = await ask(
+        db, stage, ada, "Another question?", ref="c1", now=NOW + questions.RETRY_WINDOW * 2
+    )
+    stored = await db.scalar(select(func.count()).select_from(Question))
+    assert (later.id != first.id, later.text, later.client_ref, stored) == (
+        True,
+        "Another question?",
+        None,
+        2,
+    )
+
+
 # ---- votes and merges --------------------------------------------------------------------
 async def test_vote_counts_one_per_participant(db, summit_spec):
     stage = await stage_summit(db, summit_spec, premoderation=False)

@@ -13,7 +13,7 @@ loser gets :class:`Conflict` carrying the question as it now is.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -30,6 +30,8 @@ PUBLIC_STATUSES = ("approved", "answered")
 ASKING_STATES = ("open", "live")
 MAX_REASON = 300
 MAX_FILTER_WORDS = 200
+# A submission retried with the same ref within this time is the same question.
+RETRY_WINDOW = timedelta(minutes=15)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -232,6 +234,19 @@ async def _panelist_in_room(db: AsyncSession, room: Room, key: str) -> Person:
     return person
 
 
+async def find_by_ref(
+    db: AsyncSession, *, room_id: int, viewer: Viewer, ref: str
+) -> Question | None:
+    """The question this participant already submitted in the room with this ``ref``."""
+    return await db.scalar(
+        select(Question).where(
+            Question.room_id == room_id,
+            Question.participant_id == viewer.participant_id,
+            Question.client_ref == ref,
+        )
+    )
+
+
 async def submit_question(
     db: AsyncSession,
     *,
@@ -250,15 +265,11 @@ async def submit_question(
         raise Forbidden("you have been removed from this event", code="participant.banned")
     room = await _room(db, room_id)
     if ref is not None:
-        existing = await db.scalar(
-            select(Question).where(
-                Question.room_id == room_id,
-                Question.participant_id == viewer.participant_id,
-                Question.client_ref == ref,
-            )
-        )
-        if existing is not None:
+        existing = await find_by_ref(db, room_id=room_id, viewer=viewer, ref=ref)
+        if existing is not None and existing.created_at > now - RETRY_WINDOW:
             return existing, []
+        if existing is not None:
+            ref = None  # a client reusing an old ref asks anew (no retry is that late)
     if room.state not in ASKING_STATES:
         raise InvalidState(
             f"questions open with the room; it is {room.state}", code="question.room_closed"

@@ -59,6 +59,12 @@ async def _limit(hub: Hub, scope: str, who: str, *, limit: int, window: float) -
 async def submit(hub: Hub, connection: Connection, command: QuestionSubmit) -> Any:
     viewer = _viewer(connection, command.room)
     ref = None if command.ref is None else str(command.ref)[:80]
+    if ref is not None and viewer.participant_id:
+        # A retry of a question already asked answers at once, without counting again.
+        async with hub.sessionmaker() as db:
+            existing = await questions.find_by_ref(db, room_id=command.room, viewer=viewer, ref=ref)
+        if existing is not None and existing.created_at > hub.clock.now() - questions.RETRY_WINDOW:
+            return {"question": existing.id, "status": existing.status, "duplicate": True}
     await _limit(
         hub,
         "question",

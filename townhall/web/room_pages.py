@@ -3,6 +3,10 @@
 Without JavaScript the page still says what the room is doing (and links the stage when it
 is open); with it, ``static/js/live.js`` joins the room over ``/ws`` and the page follows its
 events. Everything the script needs travels in ``data-*`` attributes: no inline script.
+
+The Q&A panel (``static/js/room_qa.js``) gets the room's question length limits, the viewer's
+participant id and name (to tell their own questions apart and say whom they ask as) and the
+panelists a question may be addressed to, rendered as ``<option>``s.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import Response
 
-from townhall.platform import programme, rooms
+from townhall.platform import participants, programme, rooms
 from townhall.platform.errors import NotFound
-from townhall.platform.models import Event
+from townhall.platform.models import Event, ProgrammeSession
 from townhall.realtime.identity import read_identity
 
 from .pages import render
+from .programme_json import display_name
 from .services import services_of
 
 STATE_LABELS = {
@@ -93,16 +98,35 @@ def ws_url(request: Request) -> str:
     return str(url.replace(scheme="wss" if url.scheme == "https" else "ws"))
 
 
+def addressable_people(slot: ProgrammeSession) -> list[dict[str, str]]:
+    """Whom a question may be put to: the session's people who are not its moderators, once
+    each, in programme order (``question.submit``'s ``to`` takes the key)."""
+    seen: dict[str, dict[str, str]] = {}
+    for appearance in slot.appearances:
+        person = appearance.person
+        if appearance.role != "moderator" and person.key not in seen:
+            seen[person.key] = {"key": person.key, "name": display_name(person)}
+    return list(seen.values())
+
+
 async def room_page(request: Request) -> Response:
     services = services_of(request)
     minutes = services.settings.room_opens_minutes_before
+    identity = read_identity(request.cookies, services.settings.secret_key)
     async with services.db() as db:
         event = await programme.get_event(db, slug=request.path_params["slug"])
         room = await rooms.get_room(db, room_id=request.path_params["room_id"])
         if room.session.event_id != event.id:
             raise NotFound(f"room {room.id} is not part of this event", code="room.not_found")
         state = rooms.room_json(room, room.session, minutes)
-    identity = read_identity(request.cookies, services.settings.secret_key)
+        slot = await programme.get_session(db, event_id=event.id, slug=room.session.slug)
+        panelists = addressable_people(slot)
+        participant_id = identity.participants.get(event.id)
+        participant = (
+            await participants.find_participant(db, participant_id=participant_id)
+            if participant_id
+            else None
+        )
     zone_label, zone = home_zone(event)
     session = state["session"]
     starts = session["starts_at"]
@@ -125,4 +149,8 @@ async def room_page(request: Request) -> Response:
         ws_url=ws_url(request),
         other_origin=other_origin(request, services.settings.origins),
         public_url=services.settings.public_url,
+        question_min=room.question_min_length,
+        question_max=room.question_max_length,
+        panelists=panelists,
+        participant=participant,
     )

@@ -116,6 +116,8 @@ export class LiveConnection {
     this.pending = new Map(); // ref -> {resolve, reject, timer}
     this.listeners = new Map();
     this.nextRef = 1;
+    // Refs are unique per page load: the server treats a repeated question ref as a retry.
+    this.refPrefix = Math.random().toString(36).slice(2, 8);
     this.attempt = 0;
     this.everLive = false;
     this.started = false;
@@ -220,7 +222,7 @@ export class LiveConnection {
     if (!this.ws || this.ws.readyState !== 1 || !this.helloSeen) {
       return Promise.reject(new LiveError("connection.offline", "Not connected; try again shortly."));
     }
-    const ref = command.ref ?? `c${this.nextRef++}`;
+    const ref = command.ref ?? `${this.refPrefix}-${this.nextRef++}`;
     const message = { ...command, ref };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

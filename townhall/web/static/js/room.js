@@ -1,7 +1,10 @@
 // The live room page: joins the room through live.js and keeps the server-rendered page in
-// step with the room's events, presence and the connection's state.
+// step with the room's events, presence and the connection's state. The Q&A panel is
+// room_qa.js's; this module hands it each connection and the identity the join form got.
 
 import { LiveConnection } from "./live.js";
+import { applyEvent } from "./qa.js";
+import { AudienceQa } from "./room_qa.js";
 
 const STATE_LABELS = {
   scheduled: "Scheduled",
@@ -23,6 +26,12 @@ const config = {
 };
 
 const $ = (id) => document.getElementById(id);
+
+const qa = new AudienceQa($("qa"), {
+  roomId: config.roomId,
+  politeRegion: $("qa-announce-polite"),
+  assertiveRegion: $("qa-announce-assertive"),
+});
 
 function clockTime(iso, timeZone) {
   if (!iso) return null;
@@ -171,11 +180,14 @@ function onCaughtUp({ missed, snapshot, offlineFor }) {
 // ---- joining ---------------------------------------------------------------------------
 
 function connect() {
-  const live = new LiveConnection({ url: config.wsUrl });
+  const live = new LiveConnection({ url: config.wsUrl, reducer: applyEvent });
   live.on("state", onState);
   live.on("caughtup", onCaughtUp);
   live.on("snapshot", ({ room, state }) => room === config.roomId && renderRoom(state.room));
-  live.on("event", ({ room, state }) => room === config.roomId && renderRoom(state.room));
+  live.on("event", ({ room, event, state }) => {
+    if (room === config.roomId && !event.name.startsWith("question.")) renderRoom(state.room);
+  });
+  qa.attach(live);
   live.on("presence", (message) => message.room === config.roomId && renderPresence(message));
   live.start();
   live.join(config.roomId).then(
@@ -215,10 +227,9 @@ function showJoinForm() {
         headers: { "Content-Type": "application/json", Accept: "application/json" },
         body: JSON.stringify(name ? { display_name: name } : {}),
       });
-      if (!response.ok) {
-        const body = await response.json().catch(() => ({}));
-        throw new Error(body.error?.message ?? `the server answered ${response.status}`);
-      }
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.error?.message ?? `the server answered ${response.status}`);
+      qa.setIdentity({ participant: body.participant ?? null, displayName: body.display_name ?? null });
       form.hidden = true;
       connect();
     } catch (error) {

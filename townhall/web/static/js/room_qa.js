@@ -1,0 +1,561 @@
+// The audience's Q&A on the room page: ask (by name or anonymously, optionally to one
+// panelist), follow what became of one's own questions, vote, and read the room's questions.
+//
+// State comes from live.js (the snapshot, then events through qa.js's reducer); the only
+// personal changes applied here are one's own votes, from the vote replies. Question text is
+// user input: it reaches the page only through qa.js's `el` (text nodes), never as HTML.
+//
+// A question is sent with a `ref` of its own that doubles as the server's idempotency key:
+// when the connection drops before the reply, the same question is sent again with the same
+// ref once the connection is back, and the server answers with the first one.
+
+import {
+  announcements,
+  answeredQuestions,
+  authorLabel,
+  clockTime,
+  el,
+  onAirQuestion,
+  openQuestions,
+  personLabel,
+  questionById,
+  questionsFromSnapshot,
+  shorten,
+  withMyVote,
+} from "./qa.js";
+
+const RETRY_AFTER_TIMEOUT_MS = 1000;
+
+/** What a person sees of their own question's fate: a status, and what it means. */
+const MINE_STATUS = {
+  pending: ["Waiting for moderation", "Only you and the moderators can see it for now."],
+  approved: ["Published", "Everyone can see it and vote for it."],
+  answered: ["Answered", null],
+  dismissed: ["Not published", null],
+  merged: ["Merged into a similar question", null],
+  archived: ["Archived", "The moderators put it away."],
+};
+
+/** The length the server checks: trimmed, normalised, in code points. */
+export function questionLength(text) {
+  return [...text.replace(/\r\n?/g, "\n").normalize("NFC").trim()].length;
+}
+
+/** A fresh idempotency key (works on plain http too, unlike crypto.randomUUID). */
+export function newRef() {
+  const bytes = crypto.getRandomValues(new Uint8Array(9));
+  return `q-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+const seconds = (details) => Math.max(1, Math.ceil(Number(details?.retry_after ?? 1)));
+
+/** The sentence for a refused question, from the server's typed error. */
+export function askErrorMessage(error, limits = {}) {
+  const details = error.details ?? {};
+  switch (error.code) {
+    case "question.too_short":
+      return `Your question is too short: write at least ${details.minimum ?? limits.min} characters.`;
+    case "question.too_long":
+      return `Your question is too long: at most ${details.maximum ?? limits.max} characters.`;
+    case "question.rate_limited":
+      return `You have asked several questions in a row: try again in ${seconds(details)} s.`;
+    case "rate_limited":
+      return `Too many actions at once: try again in ${seconds(details)} s.`;
+    case "question.room_closed":
+      return "Questions are closed: the room is not open for questions right now.";
+    case "question.invalid_characters":
+      return "Your question contains invisible control characters: remove them and try again.";
+    case "question.unknown_panelist":
+      return "That person is not on this session's panel any more: choose someone else.";
+    case "question.duplicate":
+      return "You have already sent this question.";
+    case "participant.banned":
+      return "You have been removed from this event and can no longer ask questions.";
+    case "auth.required":
+      return "Join the event to ask questions.";
+    case "room.not_joined":
+      return "Not in the room yet: try again in a moment.";
+    default:
+      return error.message || "Your question could not be sent.";
+  }
+}
+
+function voteErrorMessage(error) {
+  switch (error.code) {
+    case "vote.rate_limited":
+    case "rate_limited":
+      return `You are voting very fast: try again in ${seconds(error.details)} s.`;
+    case "question.not_votable":
+      return "This question no longer takes votes.";
+    case "question.not_found":
+      return "This question is no longer there.";
+    case "participant.banned":
+      return "You have been removed from this event and can no longer vote.";
+    default:
+      return error.code?.startsWith("connection.")
+        ? "Not connected: your vote was not counted. Try again when the connection is back."
+        : error.message || "Your vote was not counted.";
+  }
+}
+
+/** What to tell the author when one of their questions changed status (a published one is
+ * announced to everyone by qa.js's `announcements`). */
+function ownLine(q) {
+  switch (q.status) {
+    case "dismissed":
+      return `Your question was not published${q.dismiss_reason ? `: ${q.dismiss_reason}` : "."}`;
+    case "merged":
+      return "Your question was merged into a similar question.";
+    case "answered":
+      return "Your question was answered.";
+    default:
+      return null;
+  }
+}
+
+export class AudienceQa {
+  /**
+   * @param {HTMLElement} root the #qa section (data-question-min/-max, data-participant …)
+   * @param {object} options roomId; polite and assertive live regions
+   */
+  constructor(root, { roomId, politeRegion, assertiveRegion }) {
+    this.root = root;
+    this.roomId = roomId;
+    this.politeRegion = politeRegion;
+    this.assertiveRegion = assertiveRegion;
+    this.limits = { min: Number(root.dataset.questionMin) || 1, max: Number(root.dataset.questionMax) || 500 };
+    this.participant = root.dataset.participant || null;
+    this.displayName = root.dataset.displayName || null;
+    this.live = null;
+    this.unsubscribe = [];
+    this.state = null;
+    this.tab = "open";
+    this.sort = "popular";
+    this.draft = null; // {ref, text, anonymous, to} until the server answered it
+    this.sending = false;
+    this.retryTimer = null;
+    this.voting = new Set(); // question ids with a vote command in flight
+    // Status of each own question as last shown. Not the previous state: a public question
+    // that is dismissed leaves the audience's view (question.removed) before its author's
+    // private copy comes back, one event later.
+    this.ownStatus = new Map();
+    this.$ = (id) => root.ownerDocument.getElementById(id);
+    this.wire();
+    this.renderAskAs();
+  }
+
+  // ---- connection ----------------------------------------------------------------------
+
+  /** Follow `live` (a LiveConnection with qa.js's reducer); a previous one is let go. */
+  attach(live) {
+    for (const off of this.unsubscribe) off();
+    this.live = live;
+    this.unsubscribe = [
+      live.on("snapshot", ({ room, state }) => {
+        if (room !== this.roomId) return;
+        this.state = questionsFromSnapshot(state);
+        this.root.hidden = false;
+        this.ownStatus = this.ownStatuses(this.state);
+        this.render();
+      }),
+      live.on("event", ({ room, state }) => {
+        if (room !== this.roomId) return;
+        const previous = this.state;
+        this.state = state;
+        this.render();
+        this.announce(previous, state);
+      }),
+      live.on("state", ({ state }) => {
+        if (!this.draft || this.sending) return;
+        if (state === "live") this.sendDraft();
+        else if (state === "stopped") this.giveUpDraft();
+      }),
+    ];
+  }
+
+  setIdentity({ participant = null, displayName = null } = {}) {
+    this.participant = participant;
+    this.displayName = displayName;
+    this.renderAskAs();
+    if (this.state) this.render();
+  }
+
+  /** Replace the state we show and the one live.js builds the next event on. */
+  setState(next) {
+    this.state = next;
+    const room = this.live?.rooms.get(this.roomId);
+    if (room?.state) room.state = next;
+    this.render();
+  }
+
+  get tier() {
+    return this.live?.rooms.get(this.roomId)?.tier ?? null;
+  }
+
+  /** Own questions: the private views this connection gets (staff get everyone's). */
+  isMine = (q) => {
+    if (!Object.hasOwn(q, "participant")) return false;
+    if (this.participant) return q.participant === this.participant;
+    return this.tier !== "staff";
+  };
+
+  // ---- DOM events ----------------------------------------------------------------------
+
+  wire() {
+    const form = this.$("ask-form");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.$("ask-text").addEventListener("input", () => {
+      this.renderCount();
+      if (!this.draft) this.$("ask-sent").textContent = "";
+    });
+    this.$("ask-anonymous").addEventListener("change", () => this.renderAskAs());
+    this.root.addEventListener("click", (event) => {
+      const vote = event.target.closest("[data-vote]");
+      if (vote) this.toggleVote(Number(vote.dataset.vote));
+      const sort = event.target.closest("[data-sort]");
+      if (sort) {
+        this.sort = sort.dataset.sort;
+        this.render();
+      }
+      const tab = event.target.closest("[data-tab]");
+      if (tab) this.switchTab(tab.dataset.tab);
+    });
+    this.root.querySelector('[role="tablist"]').addEventListener("keydown", (event) => {
+      const tabs = ["open", "answered"];
+      const at = tabs.indexOf(this.tab);
+      const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      if (next === undefined) return;
+      event.preventDefault();
+      this.switchTab(tabs[(next + tabs.length) % tabs.length], { focus: true });
+    });
+    this.renderCount();
+  }
+
+  switchTab(name, { focus = false } = {}) {
+    this.tab = name;
+    this.render();
+    if (focus) this.$(`qa-tab-${name}`).focus();
+  }
+
+  // ---- asking --------------------------------------------------------------------------
+
+  submit() {
+    if (this.draft) return; // one question at a time: it is being sent
+    const text = this.$("ask-text").value;
+    const length = questionLength(text);
+    const { min, max } = this.limits;
+    if (length < min || length > max) {
+      const code = length < min ? "question.too_short" : "question.too_long";
+      this.showAskError(askErrorMessage({ code, details: { minimum: min, maximum: max } }, this.limits));
+      this.$("ask-text").focus();
+      return;
+    }
+    const to = this.$("ask-to")?.value || null;
+    this.draft = { ref: newRef(), text, anonymous: this.$("ask-anonymous").checked, to };
+    this.sendDraft();
+  }
+
+  async sendDraft() {
+    const draft = this.draft;
+    if (!draft || !this.live) return;
+    clearTimeout(this.retryTimer);
+    this.sending = true;
+    this.renderSending(true, "Sending…");
+    this.showAskError("");
+    try {
+      const reply = await this.live.send({
+        type: "question.submit",
+        ref: draft.ref,
+        room: this.roomId,
+        text: draft.text,
+        anonymous: draft.anonymous,
+        to: draft.to,
+      });
+      this.draft = null;
+      this.$("ask-text").value = "";
+      this.renderCount();
+      this.renderSending(
+        false,
+        reply.status === "pending"
+          ? "Sent. It waits for moderation: “Your questions” shows what becomes of it."
+          : "Sent and published.",
+      );
+    } catch (error) {
+      if (error.code?.startsWith("connection.")) {
+        if (this.live.state === "stopped") {
+          this.giveUpDraft();
+          return;
+        }
+        // Maybe it arrived, maybe not: the same ref again cannot ask twice.
+        this.renderSending(true, "Not sent yet: it goes out as soon as the connection is back.");
+        if (this.live.state === "live") {
+          this.retryTimer = setTimeout(() => this.sendDraft(), RETRY_AFTER_TIMEOUT_MS);
+        }
+        return;
+      }
+      this.draft = null;
+      this.renderSending(false, "");
+      this.showAskError(askErrorMessage(error, this.limits));
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** The connection will not come back by itself (banned, or the identity is gone). */
+  giveUpDraft() {
+    clearTimeout(this.retryTimer);
+    this.draft = null;
+    this.renderSending(false, "");
+    this.showAskError("Disconnected: your question may not have been sent.");
+  }
+
+  renderSending(busy, message) {
+    const button = this.$("ask-send");
+    button.disabled = busy;
+    button.textContent = busy ? "Sending…" : "Send question";
+    this.$("ask-text").readOnly = busy;
+    this.$("ask-sent").textContent = message;
+  }
+
+  showAskError(text) {
+    this.$("ask-error").textContent = text;
+    if (text) this.$("ask-sent").textContent = "";
+  }
+
+  renderCount() {
+    const length = questionLength(this.$("ask-text").value);
+    const { max } = this.limits;
+    const counter = this.$("ask-count");
+    counter.dataset.over = String(length > max);
+    counter.textContent = length > max ? `${length} / ${max}: ${length - max} too many` : `${length} / ${max}`;
+  }
+
+  renderAskAs() {
+    const line = this.$("ask-as");
+    if (this.$("ask-anonymous").checked) line.textContent = "You ask anonymously.";
+    else if (this.displayName) line.replaceChildren("You ask as ", el("strong", {}, this.displayName), ".");
+    else line.textContent = "";
+  }
+
+  // ---- voting --------------------------------------------------------------------------
+
+  async toggleVote(id) {
+    if (!this.live || !this.state || this.voting.has(id)) return;
+    const up = !(this.state.my_votes ?? []).includes(id);
+    this.voting.add(id);
+    this.$("qa-vote-error").textContent = "";
+    try {
+      const type = up ? "question.vote" : "question.unvote";
+      const reply = await this.live.send({ type, room: this.roomId, question: id });
+      this.setState(withMyVote(this.state, reply.question, reply.voted, reply.votes));
+    } catch (error) {
+      this.$("qa-vote-error").textContent = voteErrorMessage(error);
+    } finally {
+      this.voting.delete(id);
+    }
+  }
+
+  // ---- rendering -----------------------------------------------------------------------
+
+  render() {
+    const state = this.state;
+    if (!state) return;
+    const active = this.root.ownerDocument.activeElement;
+    const focusVote = active?.dataset?.vote ?? null;
+    const focusIn = active?.closest?.("[data-list]")?.dataset.list ?? null;
+
+    this.renderClosed(state.room);
+    this.renderCounters(state.counters);
+    this.renderOnAir(state);
+    this.renderMine(state);
+    this.renderList(state);
+
+    if (focusVote && focusIn) {
+      this.root.querySelector(`[data-list="${focusIn}"] [data-vote="${focusVote}"]`)?.focus({ preventScroll: true });
+    }
+  }
+
+  renderClosed(room) {
+    const note = this.$("ask-closed");
+    const closed = {
+      scheduled: "You can ask questions as soon as the room opens.",
+      ended: "The session has ended: questions are closed.",
+      archived: "This room is archived: questions are closed.",
+    }[room?.state];
+    note.hidden = !closed;
+    note.textContent = closed ?? "";
+  }
+
+  renderCounters(counters) {
+    for (const node of this.root.querySelectorAll("[data-counter]")) {
+      node.textContent = String(counters?.[node.dataset.counter] ?? 0);
+    }
+  }
+
+  voteButton(q, list) {
+    const voted = (this.state.my_votes ?? []).includes(q.id);
+    return el(
+      "button",
+      {
+        type: "button",
+        class: "room-qa-vote",
+        "aria-pressed": String(voted),
+        "aria-describedby": `${list}-q${q.id}-text`,
+        dataset: { vote: String(q.id) },
+      },
+      el("span", { class: "room-qa-vote-icon", "aria-hidden": "true" }, "▲"),
+      el("span", { class: "room-qa-vote-label" }, "Upvote"),
+      " ",
+      el("span", { class: "room-qa-votes" }, String(q.votes ?? 0)),
+      el("span", { class: "visually-hidden" }, q.votes === 1 ? " vote" : " votes"),
+    );
+  }
+
+  meta(q, { answered = false } = {}) {
+    const parts = [authorLabel(q)];
+    if (q.to) parts.push(`to ${personLabel(q.to)}`);
+    if (answered) {
+      parts.push(`${q.votes ?? 0} ${q.votes === 1 ? "vote" : "votes"}`);
+      const by = q.answered_by ? ` by ${q.answered_by}` : "";
+      parts.push(`answered${by}${q.answered_at ? ` at ${clockTime(q.answered_at)}` : ""}`);
+    } else if (q.created_at) {
+      parts.push(clockTime(q.created_at));
+    }
+    if (q.edited) parts.push("edited by a moderator");
+    return el("p", { class: "room-qa-meta" }, parts.join(" · "));
+  }
+
+  /** One question of the room's list ("open", "answered") or the one on air ("onair"). */
+  item(q, list) {
+    const votable = q.status === "approved";
+    return el(
+      "li",
+      { class: `room-qa-item${this.isMine(q) ? " is-mine" : ""}`, dataset: { question: String(q.id) } },
+      el("p", { class: "room-qa-text", id: `${list}-q${q.id}-text` }, q.text),
+      this.meta(q, { answered: q.status === "answered" }),
+      votable ? this.voteButton(q, list) : null,
+    );
+  }
+
+  renderOnAir(state) {
+    const q = onAirQuestion(state);
+    const box = this.$("qa-onair");
+    box.hidden = !q;
+    const body = this.$("qa-onair-body");
+    body.dataset.list = "onair";
+    body.replaceChildren(...(q ? [el("ol", { class: "room-qa-list" }, this.item(q, "onair"))] : []));
+  }
+
+  mineItem(q) {
+    const onAir = q.status === "approved" && q.id === this.state.on_air;
+    const [status, meaning] = onAir
+      ? ["On air now", "The panel is taking it now."]
+      : (MINE_STATUS[q.status] ?? [q.status, null]);
+    const details = meaning ? [el("p", { class: "room-qa-detail" }, meaning)] : [];
+    if (q.status === "answered" && q.answered_by) {
+      details.push(el("p", { class: "room-qa-detail" }, `Answered by ${q.answered_by}.`));
+    }
+    if (q.status === "dismissed") {
+      details.push(
+        el(
+          "p",
+          { class: "room-qa-detail room-qa-reason" },
+          q.dismiss_reason ? `Moderator's reason: ${q.dismiss_reason}` : "The moderators gave no reason.",
+        ),
+      );
+    }
+    if (q.status === "merged") {
+      const target = q.merged_into == null ? null : questionById(this.state, q.merged_into);
+      details.push(
+        el(
+          "p",
+          { class: "room-qa-detail" },
+          target
+            ? `It joined “${shorten(target.text, 120)}”: its votes, yours included, count there now.`
+            : "Its votes, yours included, count for the question it joined.",
+        ),
+      );
+    }
+    const asked = [q.anonymous ? "Asked anonymously" : `Asked as ${q.author_name ?? authorLabel(q)}`];
+    if (q.to) asked.push(`to ${personLabel(q.to)}`);
+    if (q.created_at) asked.push(`at ${clockTime(q.created_at)}`);
+    return el(
+      "li",
+      { class: `room-qa-item room-qa-mine-item`, dataset: { question: String(q.id), status: q.status } },
+      el("p", { class: "room-qa-text" }, q.text),
+      el("p", { class: "room-qa-meta" }, asked.join(" ")),
+      el("p", { class: "room-qa-status" }, el("span", { class: `room-qa-badge room-qa-status-${q.status}` }, status)),
+      ...details,
+    );
+  }
+
+  renderMine(state) {
+    const mine = (state.questions ?? []).filter(this.isMine).sort((a, b) => b.id - a.id);
+    this.$("qa-mine").hidden = mine.length === 0;
+    this.$("qa-mine-list").replaceChildren(...mine.map((q) => this.mineItem(q)));
+  }
+
+  renderList(state) {
+    const open = openQuestions(state, this.sort).filter((q) => q.id !== state.on_air);
+    const answered = answeredQuestions(state);
+    for (const name of ["open", "answered"]) {
+      const tab = this.$(`qa-tab-${name}`);
+      tab.setAttribute("aria-selected", String(name === this.tab));
+      tab.tabIndex = name === this.tab ? 0 : -1;
+      this.root.querySelector(`[data-tab-count="${name}"]`).textContent = String(
+        name === "open" ? open.length : answered.length,
+      );
+    }
+    this.$("qa-panel").setAttribute("aria-labelledby", `qa-tab-${this.tab}`);
+    this.$("qa-sort").hidden = this.tab !== "open";
+    for (const button of this.root.querySelectorAll("[data-sort]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.sort === this.sort));
+    }
+    const shown = this.tab === "open" ? open : answered;
+    const list = this.$("qa-list");
+    list.dataset.list = this.tab;
+    list.replaceChildren(...shown.map((q) => this.item(q, this.tab)));
+    const empty = this.$("qa-empty");
+    empty.hidden = shown.length > 0;
+    empty.textContent =
+      this.tab === "open"
+        ? state.on_air != null
+          ? "No other open questions."
+          : "No questions yet."
+        : "No question has been answered yet.";
+  }
+
+  // ---- screen readers ------------------------------------------------------------------
+
+  ownStatuses(state) {
+    return new Map((state.questions ?? []).filter(this.isMine).map((q) => [q.id, q.status]));
+  }
+
+  announce(previous, next) {
+    const { polite, assertive } = announcements(previous, next);
+    const own = [];
+    const now = this.ownStatuses(next);
+    for (const [id, status] of now) {
+      const was = this.ownStatus.get(id);
+      if (was === undefined || was === status) continue;
+      const line = ownLine(questionById(next, id));
+      if (line) own.push(line);
+    }
+    // Remember what left the view too: it may come back in the next event.
+    this.ownStatus = new Map([...this.ownStatus, ...now]);
+    this.say(this.politeRegion, [...polite, ...own]);
+    this.say(this.assertiveRegion, assertive);
+  }
+
+  say(region, lines) {
+    if (!region || !lines.length) return;
+    region.textContent = "";
+    // A fresh text node after a tick: screen readers announce it even when it repeats.
+    setTimeout(() => {
+      region.textContent = lines.join(". ");
+    }, 50);
+  }
+}
