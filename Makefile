@@ -54,7 +54,10 @@ run: $(RUN_STAMP)
 	  echo "make run: wrote a new TOWNHALL_SECRET_KEY to .env"; }
 	TOWNHALL_NOW='$(TOWNHALL_NOW)' $(VENV)/bin/townhall serve --setup
 
+# Lint and format first (cheap, and CI runs this target), then every test.
 test: $(TEST_STAMP)
+	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/ruff check --quiet .
 	bash scripts/ensure-services.sh
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
