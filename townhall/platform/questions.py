@@ -22,7 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .access import record
 from .errors import Conflict, Forbidden, Invalid, InvalidState, NotFound
-from .models import Appearance, Participant, Person, ProgrammeSession, Question, QuestionVote, Room
+from .models import (
+    Appearance,
+    Invitation,
+    Participant,
+    Person,
+    ProgrammeSession,
+    Question,
+    QuestionVote,
+    Room,
+)
 from .room_log import LoggedEvent, append_event
 from .viewers import Viewer
 
@@ -717,6 +726,20 @@ async def ban_participant(
         raise NotFound("no such participant in this event", code="participant.not_found")
     if participant_id == moderator.participant_id:
         raise Invalid("you cannot ban yourself", code="participant.ban_self")
+    holds_invitation = await db.scalar(
+        select(func.count()).where(
+            Invitation.participant_id == participant_id,
+            Invitation.event_id == session.event_id,
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+    )
+    if holds_invitation:
+        raise Forbidden(
+            "organizers, moderators and panelists cannot be banned; "
+            "an organizer can revoke their invitation instead",
+            code="participant.ban_staff",
+        )
     participant.banned_at, participant.banned_by = now, moderator.display_name
     await db.flush()
     events: list[LoggedEvent] = []

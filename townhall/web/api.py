@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from townhall.platform import participants, programme
-from townhall.platform.errors import Invalid, RateLimited
+from townhall.platform.errors import Forbidden, Invalid, RateLimited
 from townhall.realtime.identity import (
     COOKIE_MAX_AGE,
     PARTICIPANT_COOKIE,
@@ -78,15 +78,20 @@ async def join_event(request: Request) -> Response:
         raise Invalid("display_name must be a string", code="participant.invalid_name")
     if code is not None and not isinstance(code, str):
         raise Invalid("access_code must be a string", code="participant.access_code")
+    secret = services.settings.secret_key
+    known = read_identity(request.cookies, secret)
     async with services.db() as db:
         event = await programme.get_event(db, slug=request.path_params["slug"])
         participants.check_access_code(event.access_code, code)
+        if (previous := known.participants.get(event.id)) is not None:
+            earlier = await participants.find_participant(db, participant_id=previous)
+            if earlier is not None and earlier.banned_at is not None:
+                raise Forbidden("you have been removed from this event", code="participant.banned")
         participant = await participants.create_participant(
             db, event_id=event.id, display_name=name, now=services.clock.now()
         )
         await db.commit()
-    secret = services.settings.secret_key
-    identity = with_participant(read_identity(request.cookies, secret), event.id, participant.id)
+    identity = with_participant(known, event.id, participant.id)
     response = JSONResponse(
         {
             "participant": participant.id,
