@@ -16,7 +16,13 @@ from sqlalchemy.orm import selectinload
 
 from .errors import NotFound
 from .models import Appearance, Event, Person, ProgrammeSession, Room, utcnow
-from .programme_spec import ONLINE_FORMATS, PersonSpec, ProgrammeSpec, SessionSpec
+from .programme_spec import (
+    ONLINE_FORMATS,
+    PERSON_TEXT_FIELDS,
+    PersonSpec,
+    ProgrammeSpec,
+    SessionSpec,
+)
 from .room_log import LoggedEvent, append_event, new_epoch
 from .rooms import DEFAULT_OPENS_MINUTES_BEFORE, room_json
 
@@ -105,16 +111,7 @@ async def import_programme(
 
 
 def _copy_person(spec: PersonSpec, person: Person) -> None:
-    for name in (
-        "name",
-        "label",
-        "honorific",
-        "postnominals",
-        "position",
-        "organisation",
-        "city",
-        "country",
-    ):
+    for name in PERSON_TEXT_FIELDS:
         setattr(person, name, getattr(spec, name))
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .programme_spec import (
+    PERSON_TEXT_FIELDS,
+    SLOT_FIELDS,
     AppearanceSpec,
     EventSpec,
     PartSpec,
@@ -41,19 +43,8 @@ EVENT_FIELDS = {
     "reference_zones",
     "parts",
 }
-PERSON_FIELDS = {
-    "key",
-    "name",
-    "label",
-    "honorific",
-    "postnominals",
-    "position",
-    "organisation",
-    "city",
-    "country",
-}
-SLOT_FIELDS = {"label", "position", "organisation", "city", "country"}
-APPEARANCE_FIELDS = {"role", "status", "segment", "topic", "person"} | SLOT_FIELDS
+PERSON_FIELDS = {"key", *PERSON_TEXT_FIELDS}
+APPEARANCE_FIELDS = {"role", "status", "segment", "topic", "person", *SLOT_FIELDS}
 SESSION_FIELDS = {
     "slug",
     "title",

@@ -8,19 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from zoneinfo import ZoneInfo
 
-from .programme_spec import PersonSpec, ProgrammeSpec, SessionSpec
-
-PERSON_FIELDS = (
-    "name",
-    "label",
-    "honorific",
-    "postnominals",
-    "position",
-    "organisation",
-    "city",
-    "country",
-)
-SLOT_FIELDS = ("label", "position", "organisation", "city", "country")
+from .programme_spec import PERSON_TEXT_FIELDS as PERSON_FIELDS
+from .programme_spec import SLOT_FIELDS, PersonSpec, ProgrammeSpec, SessionSpec
 
 
 def export_programme_file(spec: ProgrammeSpec) -> str:

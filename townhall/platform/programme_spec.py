@@ -38,6 +38,19 @@ ROLES = (
     "presenter",
 )
 STATUSES = ("confirmed", "tbc", "tbd")
+# What a programme says of a person or slot, besides its key (in display order).
+PERSON_TEXT_FIELDS = (
+    "name",
+    "label",
+    "honorific",
+    "postnominals",
+    "position",
+    "organisation",
+    "city",
+    "country",
+)
+# What a slot with no named person may say of itself.
+SLOT_FIELDS = ("label", "position", "organisation", "city", "country")
 ONLINE_FORMATS = ("online", "hybrid")
 
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from townhall import __version__
+from townhall.platform.programme_spec import FORMATS, PERSON_TEXT_FIELDS, ROLES, STATUSES
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 INSTANT = {"type": ["string", "null"], "format": "date-time"}
@@ -81,38 +82,15 @@ SCHEMAS: dict[str, Any] = {
     "Person": {
         "type": "object",
         "required": ["key", "name"],
-        "properties": {
-            name: NULLABLE_STRING
-            for name in (
-                "name",
-                "label",
-                "honorific",
-                "postnominals",
-                "position",
-                "organisation",
-                "city",
-                "country",
-            )
-        }
+        "properties": {name: NULLABLE_STRING for name in PERSON_TEXT_FIELDS}
         | {"key": {"type": "string"}},
     },
     "Appearance": {
         "type": "object",
         "required": ["role", "status", "person"],
         "properties": {
-            "role": {
-                "enum": [
-                    "welcome",
-                    "keynote",
-                    "moderator",
-                    "introduction",
-                    "panelist",
-                    "discussant",
-                    "special_message",
-                    "presenter",
-                ]
-            },
-            "status": {"enum": ["confirmed", "tbc", "tbd"]},
+            "role": {"enum": list(ROLES)},
+            "status": {"enum": list(STATUSES)},
             "segment": NULLABLE_STRING,
             "topic": NULLABLE_STRING,
             "person": _ref("Person"),
@@ -137,7 +115,7 @@ SCHEMAS: dict[str, Any] = {
             "slug": {"type": "string"},
             "title": {"type": "string"},
             "kind": {"type": "string"},
-            "format": {"enum": ["online", "on-site", "hybrid"]},
+            "format": {"enum": list(FORMATS)},
             "part": NULLABLE_STRING,
             "day": {"type": "string", "format": "date"},
             "start": INSTANT | {"description": "UTC; null when the time is to be announced"},
