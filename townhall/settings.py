@@ -44,6 +44,8 @@ class Settings:
     ws_command_burst: int = 40
     ws_junk_limit: int = 5
     presence_ttl_seconds: int = 30
+    # New audience identities per client address and minute; a venue's Wi-Fi is one address.
+    identities_per_minute: int = 60
     process_name: str = ""
 
     @property
@@ -208,6 +210,7 @@ def load_settings(
         ("WS_COMMAND_BURST", 1, 10_000),
         ("WS_JUNK_LIMIT", 1, 1000),
         ("PRESENCE_TTL_SECONDS", 3, 3600),
+        ("IDENTITIES_PER_MINUTE", 1, 100_000),
     ):
         if (raw := get(key)) is not None:
             values[key.lower()] = _parse_int(PREFIX + key, raw, minimum=low, maximum=high)

@@ -26,7 +26,12 @@ async def client(sqlite_database_url, summit_spec):
     async with make_sessionmaker(engine)() as db:
         await programme.import_programme(db, spec=summit_spec)
         await db.commit()
-    settings = Settings(database_url=sqlite_database_url, public_url=BASE, secret_key="k" * 32)
+    settings = Settings(
+        database_url=sqlite_database_url,
+        public_url=BASE,
+        secret_key="k" * 32,
+        identities_per_minute=10,
+    )
     app = create_app(settings, clock=ManualClock(datetime(2021, 12, 8, 12, 50, tzinfo=UTC)))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as c:

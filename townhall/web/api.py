@@ -71,7 +71,9 @@ async def health(request: Request) -> Response:
 async def join_event(request: Request) -> Response:
     """Create an audience participant for the event and set the identity cookie."""
     services = services_of(request)
-    await limit_rate(request, "identity", limit=IDENTITIES_PER_MINUTE, window=60)
+    await limit_rate(
+        request, "identity", limit=services_of(request).settings.identities_per_minute, window=60
+    )
     body = await read_json_object(request, allowed={"display_name", "access_code"})
     name, code = body.get("display_name"), body.get("access_code")
     if name is not None and not isinstance(name, str):
@@ -110,9 +112,6 @@ async def join_event(request: Request) -> Response:
         path="/",
     )
     return response
-
-
-IDENTITIES_PER_MINUTE = 10
 
 
 async def limit_rate(request: Request, scope: str, *, limit: int, window: float) -> None:

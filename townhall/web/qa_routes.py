@@ -33,7 +33,7 @@ from townhall.realtime.identity import (
 )
 
 from . import openapi, qa_openapi, qrcode
-from .api import IDENTITIES_PER_MINUTE, limit_rate
+from .api import limit_rate
 from .auth import current_viewer, require_room_staff, staff_name
 from .pages import render
 from .programme_json import display_name
@@ -173,7 +173,12 @@ async def screen_page(request: Request) -> Response:
         )
         created = None
         if not known:
-            await limit_rate(request, "identity", limit=IDENTITIES_PER_MINUTE, window=60)
+            await limit_rate(
+                request,
+                "identity",
+                limit=services_of(request).settings.identities_per_minute,
+                window=60,
+            )
             created = await participants.create_participant(
                 db, event_id=event.id, display_name=SCREEN_NAME, now=services.clock.now()
             )
