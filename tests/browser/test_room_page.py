@@ -280,6 +280,8 @@ async def test_live_connection_follows_the_protocol_rules(live_server, browser: 
         result = await page.evaluate(LIVE_RULES)
     finally:
         await context.close()
+    prefix, _, number = result["resumeJoin"]["ref"].rpartition("-")
+    assert (len(prefix) >= 4, number) == (True, "4")
     assert result == {
         "reducer": {
             "before": result["reducer"]["before"],
@@ -297,7 +299,8 @@ async def test_live_connection_follows_the_protocol_rules(live_server, browser: 
             "type": "room.join",
             "room": 3,
             "since": {"epoch": "e1", "seq": 9},
-            "ref": "c4",
+            # Refs are unique per page load (a random prefix): the fourth command of this one.
+            "ref": result["resumeJoin"]["ref"],
         },
         "caught": [{"missed": 1, "snapshot": None}],
         "afterResume": 12,

@@ -117,7 +117,9 @@ export class LiveConnection {
     this.listeners = new Map();
     this.nextRef = 1;
     // Refs are unique per page load: the server treats a repeated question ref as a retry.
-    this.refPrefix = Math.random().toString(36).slice(2, 8);
+    this.refPrefix = Array.from(crypto.getRandomValues(new Uint8Array(4)), (byte) =>
+      byte.toString(16).padStart(2, "0"),
+    ).join("");
     this.attempt = 0;
     this.everLive = false;
     this.started = false;
