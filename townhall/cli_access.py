@@ -134,9 +134,10 @@ async def demo_links(db: AsyncSession, settings: Settings, event_slug: str) -> l
                 days=30,
                 created_by="make run",
             )
-        label = f"{role.title()} — {access.invitation_name(invitation)}"
-        if role != "organizer":
-            label += f" ({note})"
+        if role == "organizer":
+            label = "Organizer (the whole event, with the console)"
+        else:
+            label = f"{role.title()} — {access.invitation_name(invitation)} ({note})"
         lines.append(f"  {label}:\n    {invitation_link(settings, invitation)}")
     await db.commit()
     return lines

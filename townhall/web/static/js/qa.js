@@ -271,7 +271,7 @@ export function connectionBanner(banner) {
       reconnecting: "Reconnecting…",
       offline: "You are offline. Reconnecting when the network is back…",
       stopped: reason ? `Disconnected: ${reason}` : "Disconnected.",
-      live: "Live",
+      live: "Connected — updates appear as they happen.",
     }[state];
     banner.dataset.connection = state;
     banner.textContent = text ?? state;
