@@ -26,7 +26,7 @@ ASK = """async (room) => {
 
 def organizer_link(server) -> str:
     """The organizer link ``townhall serve --setup`` printed."""
-    match = re.search(r"Organizer — Organizer:\s+(\S+)", server.log())
+    match = re.search(r"Organizer \(the whole event[^)]*\):\s+(\S+)", server.log())
     assert match, server.log()
     return match[1]
 
