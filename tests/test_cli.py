@@ -1,0 +1,95 @@
+"""The townhall command, run as a program: migrate, import, re-import, export, invite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUMMIT = ROOT / "programmes" / "mayors-summit-2021.toml"
+DEMOCON = ROOT.parent / "shared" / "schemas" / "examples" / "pretalx-democon.schedule.json"
+
+
+@pytest.fixture
+def townhall(tmp_path: Path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TOWNHALL_")}
+    environment |= {
+        "TOWNHALL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "TOWNHALL_SECRET_KEY": "cli-test-secret-0123456789",
+        "TOWNHALL_PUBLIC_URL": "https://events.example.org",
+    }
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "townhall", *args],
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    run("db", "upgrade")
+    return run
+
+
+def test_cli_imports_then_updates_in_place(townhall) -> None:
+    first = townhall("programme", "import", str(SUMMIT))
+    again = townhall("programme", "import", str(SUMMIT))
+    assert (first.stdout, again.stdout) == (
+        "mayors-summit-2021: 7 session(s) created, 0 updated, 0 removed\n",
+        "mayors-summit-2021: 0 session(s) created, 7 updated, 0 removed\n",
+    )
+
+
+def test_cli_refuses_a_broken_file_naming_the_place(townhall, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        SUMMIT.read_text().replace('timezone = "Europe/Istanbul"', 'timezone = "Mars/Olympus"', 1)
+    )
+    result = townhall("programme", "import", str(broken), ok=False)
+    assert (result.returncode, result.stderr.splitlines()) == (
+        1,
+        [
+            f"{broken}: event: field 'timezone': unknown time zone 'Mars/Olympus'",
+            f"{broken}: not imported (1 problem(s))",
+        ],
+    )
+
+
+def test_cli_exports_each_interchange_format(townhall) -> None:
+    townhall("programme", "import", str(SUMMIT))
+    schedule = json.loads(townhall("programme", "export", "--format", "json").stdout)
+    xml = townhall("programme", "export", "--format", "xml").stdout
+    ics = townhall("programme", "export", "--format", "ics").stdout
+    assert schedule["schedule"]["conference"]["title"] == "3rd Mayors Summit on Living Together"
+    assert xml.startswith("<?xml") and "<schedule" in xml
+    assert ics.startswith("BEGIN:VCALENDAR") and ics.count("BEGIN:VEVENT") == 7
+
+
+def test_cli_imports_a_pretalx_schedule(townhall) -> None:
+    result = townhall("programme", "import", str(DEMOCON))
+    assert result.stdout.endswith("36 session(s) created, 0 updated, 0 removed\n")
+
+
+def test_cli_invite_prints_the_link_on_its_last_line(townhall) -> None:
+    townhall("programme", "import", str(SUMMIT))
+    result = townhall(
+        "invite", "moderator", "--event", "mayors-summit-2021", "--person", "Özden Fırat"
+    )
+    refused = townhall("invite", "moderator", "--event", "mayors-summit-2021", ok=False)
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("https://events.example.org/invitations/")
+    assert "Begüm Özden Fırat" in result.stdout
+    assert (refused.returncode, refused.stderr.strip()) == (
+        1,
+        "townhall invite: a moderator invitation needs a session or a person of the programme",
+    )
