@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from townhall.platform import access, participants, programme, questions, rooms
 from townhall.platform.errors import Forbidden, NotFound
-from townhall.platform.models import Event, Person, ProgrammeSession, Room
+from townhall.platform.models import Event, Person, Room
 from townhall.realtime.identity import (
     COOKIE_MAX_AGE,
     PARTICIPANT_COOKIE,
@@ -38,7 +38,7 @@ from .auth import current_viewer, require_room_staff, staff_name
 from .pages import render
 from .programme_json import display_name
 from .question_exports import csv_body, export_document
-from .room_pages import STATE_LABELS, ws_url
+from .room_pages import STATE_LABELS, addressable_people, ws_url
 from .services import services_of
 
 SCREEN_NAME = "Big screen"
@@ -58,20 +58,6 @@ async def _room_event(db: AsyncSession, room_id: int) -> tuple[Event, Room]:
     event = await db.get(Event, room.session.event_id)
     assert event is not None
     return event, room
-
-
-def panelists(session: ProgrammeSession) -> list[dict[str, Any]]:
-    """The people a question may be put to: everyone on the session but its moderators."""
-    seen: dict[str, dict[str, Any]] = {}
-    for appearance in session.appearances:
-        person = appearance.person
-        if appearance.role != "moderator" and person.key not in seen:
-            seen[person.key] = {
-                "key": person.key,
-                "name": display_name(person),
-                "city": person.city,
-            }
-    return list(seen.values())
 
 
 def _json_attr(value: Any) -> str:
@@ -123,8 +109,8 @@ async def moderate_page(request: Request) -> Response:
         event=event,
         room=state,
         state_label=STATE_LABELS.get(state["state"], state["state"]),
-        panelists=panelists(session),
-        panelists_json=_json_attr(panelists(session)),
+        panelists=addressable_people(session),
+        panelists_json=_json_attr(addressable_people(session)),
         urls=urls,
         ws_url=ws_url(request),
         moderator=staff_name(viewer),

@@ -98,14 +98,18 @@ def ws_url(request: Request) -> str:
     return str(url.replace(scheme="wss" if url.scheme == "https" else "ws"))
 
 
-def addressable_people(slot: ProgrammeSession) -> list[dict[str, str]]:
+def addressable_people(slot: ProgrammeSession) -> list[dict[str, str | None]]:
     """Whom a question may be put to: the session's people who are not its moderators, once
     each, in programme order (``question.submit``'s ``to`` takes the key)."""
-    seen: dict[str, dict[str, str]] = {}
+    seen: dict[str, dict[str, str | None]] = {}
     for appearance in slot.appearances:
         person = appearance.person
         if appearance.role != "moderator" and person.key not in seen:
-            seen[person.key] = {"key": person.key, "name": display_name(person)}
+            seen[person.key] = {
+                "key": person.key,
+                "name": display_name(person),
+                "city": person.city,
+            }
     return list(seen.values())
 
 
