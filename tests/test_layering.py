@@ -146,3 +146,61 @@ def test_repo_root_has_no_stray_layer_packages() -> None:
     stray = [name for name in ("platform", "realtime", "web") if (ROOT / name).exists()]
 
     assert stray == []
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Module -> the townhall modules it imports (a name imported from a module counts as
+    that module; a package counts as its ``__init__``)."""
+    modules = {module_name(path) for path in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {module: set() for module in modules}
+    for imp in package_imports():
+        target = imp.target
+        while target and target not in modules:
+            target = target.rpartition(".")[0]
+        if target and target != imp.module:
+            graph[imp.module].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+
+    assert cycles(graph) == [["a", "b", "c"]]
+
+
+def test_no_import_cycles_inside_the_package() -> None:
+    # Every import counts, lazy and TYPE_CHECKING ones too: a cycle says a module sits on
+    # the wrong floor.
+    assert cycles(module_graph()) == []

@@ -7,20 +7,34 @@ their own) and everything long-lived is made in the lifespan and closed after it
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from townhall import logging_filters
+from townhall.gc_pauses import GcPauses
 from townhall.platform.clock import Clock, OffsetClock
 from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.rehearsal import anchor_offset
 from townhall.realtime import access_watch, qa
-from townhall.realtime.broker import make_broker
+from townhall.realtime.broker import Broker, MemoryBroker
+from townhall.realtime.channels import Channels
+from townhall.realtime.control import Control
+from townhall.realtime.feeds import Feeds
 from townhall.realtime.hub import Hub
+from townhall.realtime.lifecycle import Lifecycle
+from townhall.realtime.presence import PresenceService
+from townhall.realtime.redis_broker import RedisBroker
+from townhall.realtime.snapshots import Snapshots
+from townhall.realtime.transport import KeepRawSend
+from townhall.realtime.viewer_resolution import ViewerResolution
 from townhall.settings import Settings, load_settings
 from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
@@ -34,9 +48,73 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 
 
+def make_broker(settings: Settings) -> Broker:
+    if settings.redis_url:
+        return RedisBroker(settings.redis_url, prefix=settings.redis_prefix)
+    return MemoryBroker()
+
+
+def process_id(settings: Settings) -> str:
+    return settings.process_name or (f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}")
+
+
+def build_hub(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    broker: Broker,
+    clock: Clock,
+) -> Hub:
+    """The realtime services, each with one job, and the hub that fronts them."""
+    channels = Channels(settings.redis_prefix)
+    me = process_id(settings)
+    control = Control(broker=broker, channels=channels, process_id=me)
+    snapshots = Snapshots(sessionmaker, opens_minutes_before=settings.room_opens_minutes_before)
+    feeds = Feeds(
+        sessionmaker=sessionmaker,
+        broker=broker,
+        channels=channels,
+        snapshots=snapshots,
+        replay_window=settings.replay_window,
+    )
+    presence = PresenceService(
+        broker=broker,
+        channels=channels,
+        process_id=me,
+        ttl=float(settings.presence_ttl_seconds),
+        members=feeds.members,
+        announce=lambda room_id: control.publish("presence", room=room_id),
+    )
+    control.listen("presence", lambda body: presence.changed_elsewhere(body["room"]))
+    hub = Hub(
+        settings=settings,
+        sessionmaker=sessionmaker,
+        broker=broker,
+        clock=clock,
+        channels=channels,
+        process_id=me,
+        control=control,
+        feeds=feeds,
+        presence=presence,
+        viewers=ViewerResolution(sessionmaker),
+    )
+    lifecycle = Lifecycle(
+        sessionmaker=sessionmaker,
+        clock=clock,
+        opens_minutes_before=settings.room_opens_minutes_before,
+        publish=hub.publish,
+    )
+    hub.add_loop(feeds.sweep, "sweep")
+    hub.add_loop(lifecycle.run, "lifecycle")
+    hub.add_loop(presence.run, "presence")
+    qa.install(hub)
+    access_watch.install(hub)
+    return hub
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or load_settings()
     logging_filters.install()
+    gc_pauses = GcPauses()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -49,10 +127,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 async with sessionmaker() as db:
                     event_clock.set_offset(await anchor_offset(db, requested=settings.now))
                     await db.commit()
-        broker = make_broker(settings)
-        hub = Hub(settings=settings, sessionmaker=sessionmaker, broker=broker, clock=event_clock)
-        qa.install(hub)
-        access_watch.install(hub)
+        hub = build_hub(settings, sessionmaker, make_broker(settings), event_clock)
+        hub.services["gc"] = gc_pauses
         app.state.services = Services(
             settings=settings,
             engine=engine,
@@ -63,15 +139,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
         app.state.hub = hub
         await hub.start()
+        gc_pauses.install()
         try:
             yield
         finally:
+            gc_pauses.uninstall()
             await hub.stop()
             await engine.dispose()
 
     return Starlette(
         routes=build_routes(),
         middleware=[
+            Middleware(KeepRawSend),
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
             Middleware(SecurityHeaders, origins=settings.origins),
             Middleware(OriginCheck, origins=settings.origins),

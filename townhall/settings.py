@@ -39,7 +39,8 @@ class Settings:
     room_opens_minutes_before: int = 15
     replay_window: int = 1000
     ws_max_message_bytes: int = 64 * 1024
-    ws_send_queue: int = 256
+    # Bytes sent to one connection and not yet taken by its reader (everything counts).
+    ws_send_buffer: int = 512 * 1024
     ws_commands_per_second: float = 20.0
     ws_command_burst: int = 40
     ws_junk_limit: int = 5
@@ -206,7 +207,7 @@ def load_settings(
         ("ROOM_OPENS_MINUTES_BEFORE", 0, 24 * 60),
         ("REPLAY_WINDOW", 1, 1_000_000),
         ("WS_MAX_MESSAGE_BYTES", 1024, 16 * 1024 * 1024),
-        ("WS_SEND_QUEUE", 8, 1_000_000),
+        ("WS_SEND_BUFFER", 16 * 1024, 64 * 1024 * 1024),
         ("WS_COMMAND_BURST", 1, 10_000),
         ("WS_JUNK_LIMIT", 1, 1000),
         ("PRESENCE_TTL_SECONDS", 3, 3600),

@@ -1,5 +1,5 @@
-"""Flow control on ``/ws``: the per-connection command rate, the bounded send queue that
-closes a client too slow to keep up (4008) without holding up anyone else, and resuming
+"""Flow control on ``/ws``: the per-connection command rate, the per-connection byte budget
+that closes a client too slow to keep up (4008) without holding up anyone else, and resuming
 after such a close.
 """
 
@@ -72,7 +72,7 @@ async def flood(moderators: list[Client], room: int, per_moderator: int) -> None
 
 async def test_slow_consumer_closed_with_4008_while_others_keep_up(production: Stack) -> None:
     server = production.server(
-        "a", now=MORNING, settings={"TOWNHALL_WS_SEND_QUEUE": "8", **FAST_COMMANDS}
+        "a", now=MORNING, settings={"TOWNHALL_WS_SEND_BUFFER": "16384", **FAST_COMMANDS}
     )
     await production.start(server)
     room = production.rooms[WORKSHOP_1]
@@ -88,7 +88,7 @@ async def test_slow_consumer_closed_with_4008_while_others_keep_up(production: S
     await slow.pause_reading()
 
     # The server's socket buffer alone takes about 4 MB on loopback: some 1,100 of these
-    # events. Past it, and past the transport's buffer, the 8-frame queue overflows.
+    # events. Past it, the transport holds what the kernel would not take: 16 KiB at most.
     await flood(moderators, room, 400)
     _, last = await production.db.room_position(room)
     await keeping_up.wait_until(lambda c: c.last_seq(room) == last, within=10, what="all events")
@@ -100,15 +100,8 @@ async def test_slow_consumer_closed_with_4008_while_others_keep_up(production: S
     assert keeping_up.is_open and keeping_up.seqs(room) == list(range(1, last + 1))
 
 
-@pytest.mark.parametrize(
-    ("queue", "missed"), [(8, 20), (None, 300)], ids=["queue-8", "default-queue-256"]
-)
-async def test_resume_of_more_events_than_send_queue_completes(
-    production: Stack, queue: int | None, missed: int
-) -> None:
-    # A client closed with 4008 has always missed at least a queue's worth of events (its
-    # backlog was dropped), so this is the resume every too-slow client makes.
-    settings = {"TOWNHALL_WS_SEND_QUEUE": str(queue)} if queue else {}
+async def resume_after_missing(production: Stack, budget: int | None, missed: int) -> Client:
+    settings = {"TOWNHALL_WS_SEND_BUFFER": str(budget)} if budget else {}
     server = production.server("a", now=MORNING, settings=settings)
     await production.start(server)
     room = production.rooms[WORKSHOP_1]
@@ -124,27 +117,47 @@ async def test_resume_of_more_events_than_send_queue_completes(
     await viewer.send(
         {"type": "room.join", "ref": "back", "room": room, "since": since(viewer, room)}
     )
-    await viewer.eventually(lambda c: c.last_seq(room) == last, within=5)
-    resumed = viewer.of_type("room.resumed")
+    await viewer.eventually(lambda c: c.last_seq(room) == last, within=30)
+    return viewer
+
+
+async def test_resume_inside_budget_replays_every_missed_event(production: Stack) -> None:
+    # 300 room updates of about 800 bytes: a quarter of the default 512 KiB budget.
+    viewer = await resume_after_missing(production, None, 300)
+    room = production.rooms[WORKSHOP_1]
+
     outcome = {
-        "resumed": [(m["from"], m["missed"]) for m in resumed],
+        "resumed": [(m["from"], m["missed"]) for m in viewer.of_type("room.resumed")],
+        "events": len(viewer.events(room)),
+        "reply": [m["type"] for m in viewer.messages if m.get("ref") == "back"],
+        "closed": viewer.close_code,
+    }
+
+    assert outcome == {"resumed": [(0, 300)], "events": 300, "reply": ["reply"], "closed": None}
+
+
+async def test_resume_beyond_budget_gets_a_snapshot_not_a_close(production: Stack) -> None:
+    # 100 missed updates (about 75 KB) cannot be replayed within a 16 KiB budget: the room's
+    # state now (a few KB) is sent instead, and the connection stays open.
+    viewer = await resume_after_missing(production, 16384, 100)
+    room = production.rooms[WORKSHOP_1]
+    snapshots = viewer.of_type("room.snapshot")
+
+    outcome = {
+        "resumed": viewer.of_type("room.resumed"),
+        "snapshot": [(m["reason"], m["seq"]) for m in snapshots[1:]],
         "events": len(viewer.events(room)),
         "reply": [m["type"] for m in viewer.messages if m.get("ref") == "back"],
         "closed": viewer.close_code,
     }
 
     assert outcome == {
-        "resumed": [(0, missed)],
-        "events": missed,
+        "resumed": [],
+        "snapshot": [("window", viewer.last_seq(room))],
+        "events": 0,
         "reply": ["reply"],
         "closed": None,
-    }, (
-        f"resuming {missed} missed events (inside the replay window of 1000) with a "
-        f"{queue or 256}-frame send queue: room.join queues room.resumed and every missed event "
-        f"at once, so the connection is closed with 4008 after {(queue or 256) - 1} events and "
-        f"without its reply; the client must reconnect ceil(missed / (queue - 1)) times. Got: "
-        f"{outcome}"
-    )
+    }
 
 
 def since(client: Client, room: int) -> dict[str, object]:
@@ -153,7 +166,7 @@ def since(client: Client, room: int) -> dict[str, object]:
 
 
 async def test_gap_repair_larger_than_send_queue_keeps_reading_client(production: Stack) -> None:
-    server = production.server("a", now=MORNING, settings={"TOWNHALL_WS_SEND_QUEUE": "8"})
+    server = production.server("a", now=MORNING, settings={"TOWNHALL_WS_SEND_BUFFER": "16384"})
     await production.start(server)
     room = production.rooms[WORKSHOP_1]
     viewer = await production.audience(server, "Reading Rosa")
@@ -165,6 +178,6 @@ async def test_gap_repair_larger_than_send_queue_keeps_reading_client(production
 
     assert (viewer.close_code, len(viewer.events(room))) == (None, 20), (
         "a client that reads everything at once is closed with 4008 when a gap repair brings "
-        "more events than its send queue holds (the repair queues them all without yielding "
-        "to the connection's writer)"
+        "more bytes than its budget at once (the budget counts what the kernel has not taken, "
+        "not what was written)"
     )

@@ -1,7 +1,7 @@
 """docs/protocol.md and docs/asyncapi.yaml stay true to the code.
 
 What the code says is read from the code itself: the commands from ``COMMAND_TYPES``, the server
-messages from the ``{"type": ...}`` dicts the realtime package builds, the event names from the
+messages from the typed ``SERVER_MESSAGES`` (and the ``{"type": ...}`` error dicts), the event names from the
 ``append_event`` calls of ``townhall.platform`` (followed through the helpers that pass a name
 on), the close codes from the ``CLOSE_*`` constants. Adding any of them without documenting it
 fails here.
@@ -58,8 +58,10 @@ def _trees(folder: Path) -> list[ast.Module]:
 
 @cache
 def server_message_types() -> frozenset[str]:
-    """Every ``"type"`` of a dict literal in townhall/realtime: what the server sends."""
-    found = set()
+    """What the server sends: the tags of the typed server messages (``SERVER_MESSAGES``),
+    and every ``"type"`` of a dict literal in townhall/realtime (errors, whose fields vary by
+    code)."""
+    found = {kind.__struct_config__.tag for kind in messages.SERVER_MESSAGES}
     for tree in _trees(REALTIME):
         for node in ast.walk(tree):
             if not isinstance(node, ast.Dict):

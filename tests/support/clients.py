@@ -72,6 +72,20 @@ async def programme_rooms(server: ServerProcess) -> dict[str, int]:
     return {s["slug"]: s["room"] for s in response.json()["sessions"] if s["room"] is not None}
 
 
+def lay_own(state: Message, mine: Message) -> Message:
+    """A snapshot's ``mine`` over its ``state`` (``layOwn`` in live.js): lists of objects merge
+    by ``id``, anything else is replaced."""
+    merged = dict(state)
+    for key, value in mine.items():
+        if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            items = {item["id"]: item for item in state.get(key, [])}
+            items.update({item["id"]: item for item in value})
+            merged[key] = [items[k] for k in sorted(items)]
+        else:
+            merged[key] = value
+    return merged
+
+
 class Client:
     """One WebSocket connection to ``/ws``."""
 
@@ -143,6 +157,9 @@ class Client:
         try:
             async for frame in self.ws:
                 message = json.loads(frame)
+                if message.get("type") == "room.snapshot":
+                    # As live.js does: the viewer's own part laid over the shared state.
+                    message["state"] = lay_own(message["state"], message.pop("mine", {}))
                 self._track(message)
                 async with self._arrived:
                     self.messages.append(message)

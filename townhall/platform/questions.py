@@ -775,34 +775,21 @@ async def ban_participant(
     return events
 
 
-async def questions_snapshot(db: AsyncSession, *, room_id: int, viewer: Viewer) -> dict[str, Any]:
-    """The Q&A part of a room snapshot, as ``viewer`` may see it."""
+async def shared_questions_snapshot(db: AsyncSession, *, room_id: int, tier: str) -> dict[str, Any]:
+    """The Q&A part of a room snapshot that every viewer of ``tier`` shares.
+
+    Staff see every question in full; everyone else the public ones, in their public form.
+    What is a viewer's own (their pending questions, their votes) is in
+    :func:`own_questions_snapshot`, so this part can be built once and sent to thousands."""
     room = await _room(db, room_id)
     people = await _people(db, room)
     questions = (
         await db.scalars(select(Question).where(Question.room_id == room_id).order_by(Question.id))
     ).all()
-    staff = viewer.is_staff(room_id)
-    visible = []
-    for question in questions:
-        if staff or (question.participant_id == viewer.participant_id and viewer.participant_id):
-            visible.append(private_json(question, people))
-        elif is_public(question):
-            visible.append(public_json(question, people))
-    my_votes: list[int] = []
-    if viewer.participant_id:
-        my_votes = sorted(
-            (
-                await db.scalars(
-                    select(QuestionVote.question_id)
-                    .join(Question, Question.id == QuestionVote.question_id)
-                    .where(
-                        Question.room_id == room_id,
-                        QuestionVote.participant_id == viewer.participant_id,
-                    )
-                )
-            ).all()
-        )
+    if tier == "staff":
+        visible = [private_json(q, people) for q in questions]
+    else:
+        visible = [public_json(q, people) for q in questions if is_public(q)]
     pinned = sorted(
         (q for q in questions if q.pinned_position is not None),
         key=lambda q: (q.pinned_position, q.id),
@@ -812,8 +799,63 @@ async def questions_snapshot(db: AsyncSession, *, room_id: int, viewer: Viewer) 
         "counters": await counters(db, room_id),
         "on_air": room.on_air_question_id,
         "pinned": [q.id for q in pinned],
-        "my_votes": my_votes,
     }
+
+
+async def own_questions_snapshot(
+    db: AsyncSession, *, room_id: int, participant_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """For each participant: their questions in the room (in full) and the ids they voted for.
+
+    One pair of queries for any number of participants (joins are read in batches)."""
+    mine: dict[str, dict[str, Any]] = {
+        p: {"questions": [], "my_votes": []} for p in participant_ids
+    }
+    if not participant_ids:
+        return mine
+    room = await _room(db, room_id)
+    people = await _people(db, room)
+    own = await db.scalars(
+        select(Question)
+        .where(Question.room_id == room_id, Question.participant_id.in_(participant_ids))
+        .order_by(Question.id)
+    )
+    for question in own:
+        mine[question.participant_id]["questions"].append(private_json(question, people))
+    votes = await db.execute(
+        select(QuestionVote.participant_id, QuestionVote.question_id)
+        .join(Question, Question.id == QuestionVote.question_id)
+        .where(Question.room_id == room_id, QuestionVote.participant_id.in_(participant_ids))
+        .order_by(QuestionVote.question_id)
+    )
+    for participant_id, question_id in votes:
+        mine[participant_id]["my_votes"].append(question_id)
+    return mine
+
+
+def with_own(shared: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """A viewer's Q&A state: the shared part with their own questions and votes laid over it
+    (what clients do with a snapshot's ``state`` and ``mine``)."""
+    by_id = {q["id"]: q for q in shared.get("questions", [])}
+    by_id.update({q["id"]: q for q in own.get("questions", [])})
+    return {
+        **shared,
+        "questions": [by_id[k] for k in sorted(by_id)],
+        "my_votes": list(own.get("my_votes", [])),
+    }
+
+
+async def questions_snapshot(db: AsyncSession, *, room_id: int, viewer: Viewer) -> dict[str, Any]:
+    """The Q&A part of a room snapshot, as ``viewer`` may see it."""
+    shared = await shared_questions_snapshot(db, room_id=room_id, tier=viewer.tier(room_id))
+    own: dict[str, Any] = {}
+    if viewer.participant_id:
+        own = (
+            await own_questions_snapshot(
+                db, room_id=room_id, participant_ids=[viewer.participant_id]
+            )
+        )[viewer.participant_id]
+    return with_own(shared, own)
 
 
 async def list_room_questions(db: AsyncSession, *, room_id: int) -> list[dict[str, Any]]:

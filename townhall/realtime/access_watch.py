@@ -1,102 +1,100 @@
-"""Permissions are re-checked while a connection lives, on every process.
+"""Permissions of live connections follow changes as they happen, on every process.
 
-When an organizer revokes an invitation (or edits the programme), the web layer announces
-``access.changed`` on the control channel; every process re-resolves the viewers of its
-connections in that event at once. A periodic pass catches expiries. A connection whose role
-in a room changed gets an ``access.changed`` notice and a fresh snapshot for its new role; one
-left with no identity in the event is closed with 1008.
+Nothing here polls the audience. What can change a connection's rights reaches it as a
+notice: an organizer's revocation or programme edit publishes ``access.changed`` for the event
+(its connections holding invitations are resolved again), a ban publishes
+``participant.banned`` (see :mod:`.qa`), and after the broker reconnects, when notices may
+have been lost, every connection is checked again (the audience against the event's ban list,
+read once). Invitations expire by the clock: connections holding one — staff and panel, a few
+dozen — are checked every :data:`STAFF_RECHECK_EVERY` seconds. A connection whose role in a
+room changed gets ``access.changed`` and a fresh snapshot for its new role; one left with no
+identity in the event is closed with 1008.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
-from sqlalchemy import select
-
-from townhall.platform.models import ProgrammeSession, Room
+from townhall.platform.viewers import Viewer
 
 from .connection import Connection
 from .hub import Hub
-from .identity import resolve_viewer
-from .messages import CLOSE_POLICY
+from .messages import CLOSE_POLICY, AccessChanged, error
 
 log = logging.getLogger(__name__)
 
-RECHECK_EVERY = 30.0
+STAFF_RECHECK_EVERY = 30.0
 
 
 class AccessWatch:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self._pending: set[int | None] = set()  # event ids to re-check (None: all)
+        self._pending: set[int | None] = set()  # event ids to re-check (None: everyone)
         self._wake = asyncio.Event()
 
     def changed(self, event_id: int | None) -> None:
         self._pending.add(event_id)
         self._wake.set()
 
+    def everyone(self) -> None:
+        self.changed(None)
+
     async def run(self) -> None:
         while True:
+            staff_only = False
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=RECHECK_EVERY)
+                await asyncio.wait_for(self._wake.wait(), timeout=STAFF_RECHECK_EVERY)
             except TimeoutError:
-                self._pending.add(None)
+                staff_only = True
             self._wake.clear()
             pending, self._pending = self._pending, set()
-            await self.recheck(None if None in pending else pending)
+            if staff_only:
+                await self.recheck(None, staff_only=True)
+            else:
+                await self.recheck(None if None in pending else pending, staff_only=False)
 
-    async def recheck(self, event_ids: set[int | None] | None) -> None:
-        room_ids = {room_id for c in self.hub.connections for room_id in c.viewers}
-        if not room_ids:
-            return
-        async with self.hub.sessionmaker() as db:
-            rows = await db.execute(
-                select(Room.id, ProgrammeSession.event_id)
-                .join(ProgrammeSession, ProgrammeSession.id == Room.session_id)
-                .where(Room.id.in_(room_ids))
-            )
-            event_of = dict(rows.all())
-            now = self.hub.clock.now()
-            for connection in list(self.hub.connections):
-                for room_id, viewer in list(connection.viewers.items()):
-                    event_id = event_of.get(room_id)
-                    if event_id is None or (event_ids is not None and event_id not in event_ids):
-                        continue
-                    fresh = await resolve_viewer(
-                        db, connection.identity, event_id=event_id, now=now
+    async def recheck(self, event_ids: set[int | None] | None, *, staff_only: bool) -> None:
+        """Resolve the viewers of the concerned connections again; one resolution per
+        identity and event, however many rooms and sockets it has."""
+        now = self.hub.clock.now()
+        resolved: dict[tuple[object, ...], Viewer | None] = {}
+        for connection in list(self.hub.connections):
+            everyone = not staff_only and event_ids is None
+            if not everyone and not connection.identity.invitations:
+                continue  # notices about invitations do not concern audience-only identities
+            for room_id, viewer in list(connection.viewers.items()):
+                event_id = viewer.event_id
+                if event_id is None or (event_ids is not None and event_id not in event_ids):
+                    continue
+                identity = connection.identity
+                key = (tuple(sorted(identity.participants.items())), identity.invitations, event_id)
+                if key not in resolved:
+                    resolved[key] = await self.hub.viewers.viewer(
+                        connection.identity, event_id=event_id, now=now
                     )
-                    if fresh == viewer:
-                        continue
-                    await self._apply(connection, room_id, fresh)
+                fresh = resolved[key]
+                if fresh == viewer:
+                    continue
+                await self._apply(connection, room_id, fresh)
 
-    async def _apply(self, connection: Connection, room_id: int, fresh: Any) -> None:
+    async def _apply(self, connection: Connection, room_id: int, fresh: Viewer | None) -> None:
         if fresh is None or fresh.banned:
-            connection.send(
-                {
-                    "type": "error",
-                    "ref": None,
-                    "code": "access.revoked",
-                    "message": "your access to this event has ended",
-                }
-            )
+            connection.send(error(None, "access.revoked", "your access to this event has ended"))
             connection.close(CLOSE_POLICY, "access revoked")
             return
+        if connection.viewers.get(room_id) is None:
+            return  # left meanwhile
         connection.send(
-            {
-                "type": "access.changed",
-                "room": room_id,
-                "tier": fresh.tier(room_id),
-                "identity": fresh.public_identity(),
-            }
+            AccessChanged(room=room_id, tier=fresh.tier(room_id), identity=fresh.public_identity())
         )
         await self.hub.join(connection, room_id, fresh, None)
 
 
 def install(hub: Hub) -> AccessWatch:
     watch = AccessWatch(hub)
-    hub.extensions["access"] = watch
+    hub.services["access"] = watch
     hub.add_loop(watch.run, "access")
-    hub.control_listeners["access.changed"] = lambda body: watch.changed(body.get("event"))
+    hub.control.listen("access.changed", lambda body: watch.changed(body.get("event")))
+    hub.reset_listeners.append(watch.everyone)
     return watch

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from townhall.settings import Settings
+from .rate_limits import LocalCounters
 
 OnMessage = Callable[[str, bytes], None]
 OnReset = Callable[[], Awaitable[None]]
@@ -42,7 +42,7 @@ class MemoryBroker:
         self._on_message: OnMessage | None = None
         self._channels: set[str] = set()
         self._presence: dict[str, dict[str, tuple[bytes, float]]] = {}
-        self._counters: dict[str, tuple[int, float]] = {}
+        self._counters = LocalCounters()
 
     async def start(self, on_message: OnMessage, on_reset: OnReset) -> None:
         self._on_message = on_message
@@ -74,24 +74,7 @@ class MemoryBroker:
         return {member: value for member, (value, _) in entries.items()}
 
     async def hit(self, key: str, *, limit: int, window: float) -> float:
-        now = time.monotonic()
-        if len(self._counters) > 10_000:  # forget finished windows now and then
-            self._counters = {k: v for k, v in self._counters.items() if now - v[1] < 3600}
-        count, started = self._counters.get(key, (0, now))
-        if now - started >= window:
-            count, started = 0, now
-        if count >= limit:
-            return started + window - now
-        self._counters[key] = (count + 1, started)
-        return 0.0
+        return self._counters.hit(key, limit=limit, window=window)
 
     def health(self) -> dict[str, object]:
         return {"broker": "memory", "connected": True}
-
-
-def make_broker(settings: Settings) -> Broker:
-    if settings.redis_url:
-        from .redis_broker import RedisBroker
-
-        return RedisBroker(settings.redis_url, prefix=settings.redis_prefix)
-    return MemoryBroker()

@@ -10,61 +10,47 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from townhall.platform import rooms
-from townhall.platform.errors import Forbidden, NotFound
-from townhall.platform.models import ProgrammeSession, Room
-from townhall.platform.viewers import Viewer
+from townhall.platform.errors import Forbidden, RateLimited
 
 from .connection import Connection
+from .guards import joined_viewer, require_staff
 from .hub import Hub
-from .identity import resolve_viewer
-from .messages import CLOSE_BANNED, Command, Ping, RoomJoin, RoomLeave, RoomSetState, RoomUpdate
-from .qa import QA_HANDLERS
+from .messages import (
+    CLOSE_BANNED,
+    Command,
+    Ping,
+    Pong,
+    RoomJoin,
+    RoomLeave,
+    RoomSetState,
+    RoomUpdate,
+    error,
+)
+from .qa import BANNED_MESSAGE, QA_HANDLERS
 
 Handler = Callable[[Hub, Connection, Any], Awaitable[Any]]
 NO_REPLY = object()  # the handler sent its own answer
 
 
-def joined_viewer(connection: Connection, room_id: int) -> Viewer:
-    viewer = connection.viewers.get(room_id)
-    if viewer is None:
-        raise Forbidden("join the room first", code="room.not_joined")
-    return viewer
-
-
-def require_staff(connection: Connection, room_id: int) -> Viewer:
-    viewer = joined_viewer(connection, room_id)
-    if not viewer.is_staff(room_id):
-        raise Forbidden("only the room's moderators may do that", code="room.forbidden")
-    return viewer
-
-
 async def room_join(hub: Hub, connection: Connection, command: RoomJoin) -> Any:
-    async with hub.sessionmaker() as db:
-        room = await db.get(Room, command.room)
-        if room is None:
-            raise NotFound(f"room {command.room} does not exist", code="room.not_found")
-        session = await db.get(ProgrammeSession, room.session_id)
-        assert session is not None
-        viewer = await resolve_viewer(
-            db, connection.identity, event_id=session.event_id, now=hub.clock.now()
-        )
+    event_id = await hub.viewers.event_of(command.room)
+    viewer = await hub.viewers.viewer(connection.identity, event_id=event_id, now=hub.clock.now())
     if viewer is None:
         raise Forbidden(
             "join the event first: POST /api/events/{slug}/participants",
             code="auth.required",
-            event=session.event_id,
+            event=event_id,
         )
     if viewer.banned:
-        connection.send(
-            {
-                "type": "error",
-                "ref": command.ref,
-                "code": "participant.banned",
-                "message": "you have been removed from this event",
-            }
-        )
+        connection.send(error(command.ref, "participant.banned", BANNED_MESSAGE))
         connection.close(CLOSE_BANNED, "banned")
         return NO_REPLY
+    if connection.pending() * 2 > connection.budget:
+        raise RateLimited(
+            "the previous room state is still on its way; try again shortly",
+            retry_after=1.0,
+            code="room.busy",
+        )
     listed = command.presence or not viewer.is_staff(command.room)
     await hub.join(connection, command.room, viewer, command.since, listed=listed)
     return {"room": command.room, "tier": viewer.tier(command.room)}
@@ -77,7 +63,7 @@ async def room_leave(hub: Hub, connection: Connection, command: RoomLeave) -> An
 
 
 async def ping(hub: Hub, connection: Connection, command: Ping) -> Any:
-    connection.send({"type": "pong", "ref": command.ref})
+    connection.send(Pong(ref=command.ref))
     return NO_REPLY
 
 

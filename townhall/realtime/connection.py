@@ -1,10 +1,12 @@
-"""One WebSocket connection: a send queue drained by its own writer task.
+"""One WebSocket connection: who it is in each room, its command rate, its send budget.
 
-Fan-out only ever puts pre-encoded frames on the queue (never awaits a socket), so one slow
-client cannot hold up a room. Live fan-out may fill the queue up to ``queue_size`` frames: a
-client that falls that far behind is closed with :data:`CLOSE_TOO_SLOW`, reconnects and
-resumes from its last ``seq``. A resume or a gap repair is one bounded burst (at most the
-replay window) and may go past the limit, or a client could never catch up.
+Everything the server sends a connection — live events, resume and repair bursts, snapshots,
+replies — goes through :meth:`Connection.send` and counts against one budget of bytes not yet
+taken by the kernel (``TOWNHALL_WS_SEND_BUFFER``). A message that would take the connection
+past it closes the connection with :data:`CLOSE_TOO_SLOW`; the client reconnects and resumes
+from its last ``seq``. A single message larger than the budget still goes to a connection
+that holds nothing else, so the bound per connection is the budget plus one message. Sending
+never awaits: fan-out writes to every socket in one pass (see :mod:`.transport`).
 """
 
 from __future__ import annotations
@@ -16,17 +18,22 @@ import time
 from contextlib import suppress
 from typing import Any
 
+import msgspec
 from starlette.websockets import WebSocket, WebSocketState
 
 from townhall.platform.viewers import Viewer
 
+from .frames import Outbound
 from .messages import CLOSE_TOO_SLOW, encoder
+from .transport import DirectWriter, SocketWriter, writer_for
 
 log = logging.getLogger(__name__)
 
 
 class TokenBucket:
     """Per-connection command rate: ``rate`` per second with bursts up to ``burst``."""
+
+    __slots__ = ("burst", "rate", "tokens", "updated")
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate, self.burst = rate, float(burst)
@@ -43,12 +50,31 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
+def outbound(message: Outbound | msgspec.Struct | dict[str, Any]) -> Outbound:
+    return message if isinstance(message, Outbound) else Outbound(encoder.encode(message))
+
+
 class Connection:
+    __slots__ = (
+        "_closer",
+        "_writer",
+        "bucket",
+        "budget",
+        "close_code",
+        "closing",
+        "id",
+        "identity",
+        "sent",
+        "unlisted",
+        "viewers",
+        "websocket",
+    )
+
     def __init__(
         self,
         websocket: WebSocket,
         *,
-        queue_size: int,
+        budget: int,
         rate: float,
         burst: int,
         identity: Any = None,
@@ -58,36 +84,38 @@ class Connection:
         self.identity = identity  # what the cookies said (see identity.py)
         self.viewers: dict[int, Viewer] = {}  # room id -> who this connection is in that room
         self.unlisted: set[int] = set()  # rooms it watches without counting in presence
-        self.queue: asyncio.Queue[tuple[str, bool] | None] = asyncio.Queue()
-        self.queue_size = queue_size
-        self.burst_pending = 0  # catch-up frames queued; they do not count against the limit
+        self.budget = budget
         self.bucket = TokenBucket(rate, burst)
         self.closing = False
         self.close_code: int | None = None
         self.sent = 0
-        self._writer: asyncio.Task[None] | None = None
+        self._writer: SocketWriter | None = None
         self._closer: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.id}")
+        """Once the WebSocket is accepted: choose how bytes reach it."""
+        self._writer = writer_for(self.websocket)
 
-    def send(self, message: dict[str, Any] | str, *, burst: bool = False) -> bool:
-        """Queue a message without waiting; a full queue closes the connection as too slow.
+    def pending(self) -> int:
+        """Bytes sent to this connection that the kernel has not taken yet."""
+        return self._writer.pending() if self._writer is not None else 0
 
-        ``burst``: part of a bounded catch-up (resume, repair) that may exceed the limit."""
-        if self.closing:
+    def send(self, message: Outbound | msgspec.Struct | dict[str, Any]) -> bool:
+        """Write without waiting; past the budget, close the connection as too slow."""
+        if self.closing or self._writer is None:
             return False
-        if not burst and self.queue.qsize() - self.burst_pending >= self.queue_size:
+        out = outbound(message)
+        pending = self._writer.pending()
+        if pending and pending + len(out) > self.budget:
             log.info("connection %s fell behind; closing with %s", self.id, CLOSE_TOO_SLOW)
             self.close(CLOSE_TOO_SLOW, "too slow: reconnect and resume")
             return False
-        frame = message if isinstance(message, str) else encoder.encode(message).decode()
-        self.burst_pending += burst
-        self.queue.put_nowait((frame, burst))
+        self._writer.write(out)
+        self.sent += 1
         return True
 
     def close(self, code: int, reason: str = "") -> None:
-        """Close after what is already queued has been written."""
+        """Close after what is already written; nothing more is sent from here on."""
         if self.closing:
             return
         self.closing = True
@@ -95,36 +123,20 @@ class Connection:
         self._closer = asyncio.create_task(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
-        if code == CLOSE_TOO_SLOW:
-            # Drop the backlog: the client resumes from the log anyway.
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.burst_pending = 0
-        self.queue.put_nowait(None)
-        if self._writer is not None:
-            with suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(self._writer), timeout=5)
+        # A queued writer sends what came before the close first (a direct one already has).
+        for _ in range(50):
+            if isinstance(self._writer, DirectWriter) or not self.pending():
+                break
+            await asyncio.sleep(0.1)
         if self.websocket.application_state != WebSocketState.DISCONNECTED:
             with suppress(Exception):
                 await self.websocket.close(code, reason[:120])
 
-    async def _write(self) -> None:
-        try:
-            while (item := await self.queue.get()) is not None:
-                frame, burst = item
-                self.burst_pending -= burst
-                await self.websocket.send_text(frame)
-                self.sent += 1
-        except Exception:
-            self.closing = True
-
     async def stop(self) -> None:
-        """End the connection's tasks, letting a close already under way finish first."""
+        """End the connection's work, letting a close already under way finish first."""
         if self._closer is not None:
             with suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._closer), timeout=6)
         self.closing = True
         if self._writer is not None:
-            self._writer.cancel()
-            with suppress(asyncio.CancelledError, Exception):
-                await self._writer
+            self._writer.stop()

@@ -46,7 +46,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
     connection = Connection(
         websocket,
-        queue_size=settings.ws_send_queue,
+        budget=settings.ws_send_buffer,
         rate=settings.ws_commands_per_second,
         burst=settings.ws_command_burst,
         identity=identity,

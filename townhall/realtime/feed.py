@@ -3,41 +3,57 @@
 Envelopes arrive from the broker (possibly late, twice, out of order, or not at all) and from
 this process's own commits. The feed keeps the last ``seq`` it delivered; anything at or below
 it is a duplicate, anything beyond the next is a gap repaired from the event log before
-delivery. Joins take the same lock as delivery, so a joining socket gets its snapshot (or its
-missed events) and then exactly the events after them.
+delivery. Each event is encoded once and written to every entitled socket in one pass:
+members are kept by tier (and by participant, for events meant for one person), so the pass
+touches only the sockets that get the event.
+
+Joins never take the delivery lock. A joiner gets a snapshot shared by its tier (see
+:mod:`.snapshots`), taken at some ``seq``; the events between that ``seq`` and the feed's come
+from the ring of recent events the feed keeps, and the joiner becomes a member in the same
+step, with no ``await`` in between, so it gets exactly the events after its snapshot. A
+snapshot ahead of the feed (the feed is catching up) marks the member as *ahead* until the
+feed passes it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
+from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from townhall.platform import room_log
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from townhall.platform import room_log, rooms
 from townhall.platform.room_log import LoggedEvent
 from townhall.platform.viewers import Viewer
 
+from .broker import Broker
 from .connection import Connection
-from .messages import Since, encoder
-
-if TYPE_CHECKING:
-    from .hub import Hub
+from .frames import Outbound
+from .messages import Event, RoomResumed, RoomSnapshot, Since, encoder
+from .snapshots import Shared, Snapshots
 
 log = logging.getLogger(__name__)
 
+RING = 1024  # recent events kept per feed, for joiners and resumes
 
-def event_frame(event: LoggedEvent) -> str:
-    return encoder.encode(
-        {
-            "type": "event",
-            "room": event.room_id,
-            "epoch": event.epoch,
-            "seq": event.seq,
-            "name": event.name,
-            "data": event.data,
-        }
-    ).decode()
+
+def event_message(event: LoggedEvent) -> Outbound:
+    return Outbound(
+        encoder.encode(
+            Event(
+                room=event.room_id,
+                epoch=event.epoch,
+                seq=event.seq,
+                name=event.name,
+                data=event.data,
+            )
+        )
+    )
 
 
 def envelope(event: LoggedEvent, *, with_content: bool) -> dict[str, Any]:
@@ -69,27 +85,41 @@ def from_envelope(body: dict[str, Any]) -> LoggedEvent | None:
     )
 
 
+@dataclass(frozen=True)
+class FeedConfig:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    broker: Broker
+    channel: Callable[[int], str]
+    snapshots: Snapshots
+    replay_window: int
+    on_event: Callable[[LoggedEvent], None]
+
+
 class RoomFeed:
-    def __init__(self, hub: Hub, room_id: int) -> None:
-        self.hub = hub
+    def __init__(self, config: FeedConfig, room_id: int) -> None:
+        self.config = config
         self.room_id = room_id
         self.epoch = ""
         self.last_seq = 0
-        self.members: dict[Connection, int] = {}  # connection -> last seq it has been given
-        self.lock = asyncio.Lock()
+        self.members: dict[Connection, str] = {}  # connection -> its tier in this room
+        self.tiers: dict[str, set[Connection]] = {"staff": set(), "panel": set(), "audience": set()}
+        self.by_participant: dict[str, set[Connection]] = {}
+        self.ahead: dict[Connection, int] = {}  # members whose snapshot is past last_seq
+        self.recent: deque[tuple[LoggedEvent, Outbound]] = deque(maxlen=RING)
+        self.lock = asyncio.Lock()  # delivery and repairs; never joins
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.advanced = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.delivered = 0
         self.repairs = 0
-        self.pending = 0  # joins under way (see Hub.join)
+        self.pending = 0  # joins under way (see Feeds.join)
 
+    # ---- opening and closing -----------------------------------------------------------
     async def open(self) -> None:
         """Subscribe first, then read where the log stands: nothing can fall in between."""
-        await self.hub.broker.subscribe(self.hub.channels.room(self.room_id))
-        async with self.hub.sessionmaker() as db:
-            from townhall.platform.rooms import get_room
-
-            room = await get_room(db, room_id=self.room_id)
+        await self.config.broker.subscribe(self.config.channel(self.room_id))
+        async with self.config.sessionmaker() as db:
+            room = await rooms.get_room(db, room_id=self.room_id)
             self.epoch, self.last_seq = room.epoch, room.seq
         self._task = asyncio.create_task(self._consume(), name=f"feed-{self.room_id}")
 
@@ -99,8 +129,9 @@ class RoomFeed:
             with suppress(asyncio.CancelledError):
                 await self._task
         with suppress(Exception):
-            await self.hub.broker.unsubscribe(self.hub.channels.room(self.room_id))
+            await self.config.broker.unsubscribe(self.config.channel(self.room_id))
 
+    # ---- input ---------------------------------------------------------------------------
     def offer(self, body: dict[str, Any]) -> None:
         self.inbox.put_nowait(body)
 
@@ -139,22 +170,18 @@ class RoomFeed:
             if self._anyone_may_see(body["visibility"], body.get("participant")):
                 await self._repair(until=seq)
                 return
-            self.last_seq = seq
-            for connection in self.members:
-                self.members[connection] = max(self.members[connection], seq)
+            self._advance(seq)
             return
         self._deliver(event)
 
     async def _repair(self, until: int | None = None) -> None:
-        async with self.hub.sessionmaker() as db:
-            from townhall.platform.rooms import get_room
-
-            room = await get_room(db, room_id=self.room_id)
+        async with self.config.sessionmaker() as db:
+            room = await rooms.get_room(db, room_id=self.room_id)
             if room.epoch != self.epoch:
-                await self._new_epoch(room.epoch, room.seq)
+                await self._resync(room.epoch, room.seq)
                 return
             target = room.seq if until is None else until
-            if target - self.last_seq > self.hub.settings.replay_window:
+            if target - self.last_seq > self.config.replay_window:
                 # Too much was missed to replay: everyone here starts again from a snapshot.
                 await self._resync(room.epoch, target)
                 return
@@ -162,93 +189,228 @@ class RoomFeed:
                 db, room_id=self.room_id, after=self.last_seq, until=until
             )
         for event in events:
-            self._deliver(event, burst=len(events) > 1)
-
-    async def _new_epoch(self, epoch: str, seq: int) -> None:
-        """The log was reset: every member starts again from a snapshot."""
-        await self._resync(epoch, seq)
+            self._deliver(event)
 
     async def _resync(self, epoch: str, seq: int) -> None:
+        """The log was reset or too much was missed: every member starts again from a
+        snapshot (one shared build per tier)."""
         self.epoch, self.last_seq = epoch, seq
-        for connection in list(self.members):
-            viewer = connection.viewers.get(self.room_id)
-            if viewer is not None:
-                snapshot = await self.hub.snapshot(self.room_id, viewer)
-                connection.send(snapshot, burst=True)
-                self.members[connection] = snapshot["seq"]
-
-    def _anyone_may_see(self, visibility: str, participant: str | None) -> bool:
-        return any(
-            c.viewers.get(self.room_id, Viewer()).can_see(self.room_id, visibility, participant)
-            for c in self.members
+        self.recent.clear()
+        self.ahead.clear()
+        self.config.snapshots.forget(self.room_id)
+        members = [(c, c.viewers.get(self.room_id)) for c in self.members]
+        for connection, _ in members:
+            self._remove(connection)
+        await asyncio.gather(
+            *(self.attach(c, v, None, reason=None) for c, v in members if v is not None),
+            return_exceptions=True,
         )
+        self._signal()
 
-    def _deliver(self, event: LoggedEvent, *, burst: bool = False) -> None:
+    # ---- delivery ------------------------------------------------------------------------
+    def _anyone_may_see(self, visibility: str, participant: str | None) -> bool:
+        if self.tiers["staff"]:
+            return True
+        if visibility == "panel":
+            return bool(self.tiers["panel"])
+        if visibility == "participant":
+            return bool(participant and self.by_participant.get(participant))
+        return visibility == "public" and bool(self.members)
+
+    def _recipients(self, event: LoggedEvent) -> Any:
+        visibility = event.visibility
+        if visibility == "public":
+            return self.members
+        if visibility == "panel":
+            return (*self.tiers["staff"], *self.tiers["panel"])
+        if visibility == "staff":
+            return self.tiers["staff"]
+        own = self.by_participant.get(event.participant_id or "", ())
+        return {*self.tiers["staff"], *own}
+
+    def _advance(self, seq: int) -> None:
+        self.last_seq = seq
+        if self.ahead:
+            for connection in [c for c, s in self.ahead.items() if s <= seq]:
+                del self.ahead[connection]
+        self._signal()
+
+    def _signal(self) -> None:
+        self.advanced.set()
+        self.advanced = asyncio.Event()
+
+    def _deliver(self, event: LoggedEvent) -> None:
         if event.seq <= self.last_seq:
             return
-        self.last_seq = event.seq
-        frame: str | None = None
-        for connection, given in list(self.members.items()):
-            if event.seq <= given:
-                continue
-            self.members[connection] = event.seq
-            viewer = connection.viewers.get(self.room_id)
-            if viewer is None or not viewer.can_see(
-                self.room_id, event.visibility, event.participant_id
-            ):
-                continue
-            frame = frame or event_frame(event)
-            connection.send(frame, burst=burst)
-            self.delivered += 1
-        self.hub.after_event(event)
+        message = event_message(event)
+        self.recent.append((event, message))
+        ahead = self.ahead
+        count = 0
+        if ahead:
+            for connection in list(self._recipients(event)):
+                if ahead.get(connection, 0) < event.seq:
+                    count += connection.send(message)
+        else:
+            for connection in list(self._recipients(event)):
+                count += connection.send(message)
+        self.delivered += count
+        self._advance(event.seq)
+        self.config.on_event(event)
 
-    async def join(self, connection: Connection, viewer: Viewer, since: Since | None) -> None:
-        async with self.lock:
-            connection.viewers[self.room_id] = viewer
-            if since is not None and since.epoch == self.epoch and since.seq > self.last_seq:
-                await self._repair()  # this process may be behind the client's last one
-            resumable = (
-                since is not None
-                and since.epoch == self.epoch
-                and since.seq <= self.last_seq
-                and self.last_seq - since.seq <= self.hub.settings.replay_window
-            )
-            if resumable:
-                assert since is not None
-                async with self.hub.sessionmaker() as db:
-                    events = await room_log.list_events_after(
-                        db,
-                        room_id=self.room_id,
-                        after=since.seq,
-                        until=self.last_seq,
-                        limit=self.last_seq - since.seq,
-                    )
-                visible = [
-                    e
-                    for e in events
-                    if viewer.can_see(self.room_id, e.visibility, e.participant_id)
-                ]
-                connection.send(
-                    {
-                        "type": "room.resumed",
-                        "room": self.room_id,
-                        "epoch": self.epoch,
-                        "from": since.seq,
-                        "seq": self.last_seq,
-                        "missed": len(visible),
-                    },
-                    burst=True,
+    # ---- joining -------------------------------------------------------------------------
+    def _recent_after(self, seq: int) -> list[tuple[LoggedEvent, Outbound]] | None:
+        """The events after ``seq`` up to ``last_seq`` from the ring, or None if it lacks some."""
+        if seq >= self.last_seq:
+            return []
+        if not self.recent or self.recent[0][0].seq > seq + 1:
+            return None
+        start = seq + 1 - self.recent[0][0].seq
+        return [self.recent[i] for i in range(start, len(self.recent))]
+
+    def _add(self, connection: Connection, viewer: Viewer, seq: int) -> None:
+        tier = viewer.tier(self.room_id)
+        connection.viewers[self.room_id] = viewer
+        self.members[connection] = tier
+        self.tiers[tier].add(connection)
+        if viewer.participant_id:
+            self.by_participant.setdefault(viewer.participant_id, set()).add(connection)
+        if seq > self.last_seq:
+            self.ahead[connection] = seq
+
+    def _remove(self, connection: Connection) -> None:
+        tier = self.members.pop(connection, None)
+        if tier is None:
+            return
+        self.tiers[tier].discard(connection)
+        self.ahead.pop(connection, None)
+        viewer = connection.viewers.get(self.room_id)
+        if viewer is not None and viewer.participant_id:
+            own = self.by_participant.get(viewer.participant_id)
+            if own is not None:
+                own.discard(connection)
+                if not own:
+                    del self.by_participant[viewer.participant_id]
+
+    async def _reach(self, seq: int, within: float = 2.0) -> None:
+        """Wait (a little) until the feed has delivered ``seq``: a client may come from a
+        process that is ahead of this one."""
+        if seq <= self.last_seq:
+            return
+        self.request_repair()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self.last_seq < seq and (left := deadline - loop.time()) > 0:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.advanced.wait(), left)
+
+    async def attach(
+        self, connection: Connection, viewer: Viewer, since: Since | None, *, reason: str | None
+    ) -> None:
+        """Make ``connection`` a member: resumed from ``since`` if the feed can replay what it
+        missed within the window and the connection's budget, else from a snapshot."""
+        self._remove(connection)
+        if since is not None and since.epoch == self.epoch:
+            await self._reach(since.seq)
+            if await self._resume(connection, viewer, since):
+                return
+            reason = "window"
+        elif since is not None:
+            reason = "epoch"
+        await self._from_snapshot(connection, viewer, reason)
+
+    async def _resume(self, connection: Connection, viewer: Viewer, since: Since) -> bool:
+        if since.epoch != self.epoch or since.seq > self.last_seq:
+            return False
+        if self.last_seq - since.seq > self.config.replay_window:
+            return False
+        missed = self._recent_after(since.seq)
+        if missed is None:
+            # Older than the ring: read the log, then take what came meanwhile from the ring.
+            async with self.config.sessionmaker() as db:
+                logged = await room_log.list_events_after(
+                    db,
+                    room_id=self.room_id,
+                    after=since.seq,
+                    until=self.last_seq,
+                    limit=self.config.replay_window,
                 )
-                for event in visible:
-                    connection.send(event_frame(event), burst=True)
-                self.members[connection] = self.last_seq
-            else:
-                snapshot = await self.hub.snapshot(self.room_id, viewer)
-                if since is not None:
-                    snapshot["reason"] = "epoch" if since.epoch != self.epoch else "window"
-                connection.send(snapshot)
-                self.members[connection] = snapshot["seq"]
+            if since.epoch != self.epoch:
+                return False
+            upto = logged[-1].seq if logged else since.seq
+            tail = self._recent_after(upto)
+            if tail is None:
+                return False
+            missed = [(e, event_message(e)) for e in logged] + tail
+        visible = [
+            m for e, m in missed if viewer.can_see(self.room_id, e.visibility, e.participant_id)
+        ]
+        size = sum(len(m) for m in visible)
+        if connection.pending() + size > connection.budget:
+            return False  # more than the connection's budget takes: a snapshot is smaller
+        connection.send(
+            RoomResumed(
+                room=self.room_id,
+                epoch=self.epoch,
+                from_=since.seq,
+                seq=self.last_seq,
+                missed=len(visible),
+            )
+        )
+        for message in visible:
+            connection.send(message)
+        self._add(connection, viewer, self.last_seq)
+        return True
+
+    async def _from_snapshot(
+        self, connection: Connection, viewer: Viewer, reason: str | None
+    ) -> None:
+        tier = viewer.tier(self.room_id)
+        snapshots = self.config.snapshots
+
+        arrived_at = self.last_seq
+
+        def usable(shared: Shared) -> bool:
+            # Everything up to the joiner's arrival is in it; what came since is in the ring.
+            return (
+                shared.epoch == self.epoch
+                and shared.seq >= arrived_at
+                and self._recent_after(shared.seq) is not None
+            )
+
+        own_task = asyncio.ensure_future(snapshots.own(self.room_id, viewer))
+        try:
+            for _ in range(5):
+                shared = await snapshots.shared(self.room_id, tier, usable)
+                own = await asyncio.shield(own_task)
+                if shared.epoch != self.epoch:
+                    # The log was reset: let the feed learn the new epoch first.
+                    self.request_repair()
+                    await asyncio.sleep(0.2)
+                    continue
+                # From here to _add: no await, so no event can slip between.
+                catch_up = self._recent_after(shared.seq)
+                if catch_up is None:
+                    continue
+                connection.send(
+                    RoomSnapshot(
+                        room=self.room_id,
+                        epoch=shared.epoch,
+                        seq=shared.seq,
+                        state=shared.state,
+                        mine=own,
+                        reason=reason,
+                    )
+                )
+                for event, message in catch_up:
+                    if viewer.can_see(self.room_id, event.visibility, event.participant_id):
+                        connection.send(message)
+                self._add(connection, viewer, shared.seq)
+                return
+            raise RuntimeError(f"room {self.room_id}: no snapshot matched the feed")
+        finally:
+            if not own_task.done():
+                own_task.cancel()
 
     def leave(self, connection: Connection) -> None:
-        self.members.pop(connection, None)
+        self._remove(connection)
         connection.viewers.pop(self.room_id, None)

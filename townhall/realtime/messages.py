@@ -211,18 +211,92 @@ def _explain(frame: str | bytes, exc: msgspec.DecodeError) -> ProtocolError:
     return ProtocolError("message.invalid", f"Invalid {kind!r} message: {exc}", ref)
 
 
-def hello(connection_id: str, identity: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "type": "hello",
-        "protocol": PROTOCOL_VERSION,
-        "connection": connection_id,
-        "identity": identity,
-    }
+# ---- server to client ---------------------------------------------------------------
+# Each is encoded once per message (and, for room events and snapshots, once per visibility
+# tier, whatever the number of sockets). ``docs/protocol.md`` lists the same fields.
 
 
-def reply(ref: Any, data: Any = None) -> dict[str, Any]:
-    return {"type": "reply", "ref": ref, "data": data}
+class _Message(msgspec.Struct, tag_field="type", kw_only=True):
+    pass
+
+
+class Hello(_Message, tag="hello"):
+    protocol: int
+    connection: str
+    identity: dict[str, Any] | None
+
+
+class Reply(_Message, tag="reply"):
+    ref: Any
+    data: Any = None
+
+
+class Pong(_Message, tag="pong"):
+    ref: Any
+
+
+class Event(_Message, tag="event"):
+    """One room event, as every socket entitled to it receives it."""
+
+    room: int
+    epoch: str
+    seq: int
+    name: str
+    data: Any
+
+
+class RoomSnapshot(_Message, tag="room.snapshot", omit_defaults=True):
+    """``state`` is shared by every viewer of a tier (pre-encoded, hence Raw); ``mine`` is the
+    viewer's own part (their questions in full, their votes), laid over it by the client."""
+
+    room: int
+    epoch: str
+    seq: int
+    state: msgspec.Raw
+    mine: dict[str, Any] = msgspec.field(default_factory=dict)
+    reason: str | None = None
+
+
+class RoomResumed(_Message, tag="room.resumed"):
+    room: int
+    epoch: str
+    seq: int
+    missed: int
+    from_: int = msgspec.field(name="from")
+
+
+class Presence(_Message, tag="presence"):
+    room: int
+    audience: int
+    people: list[dict[str, Any]]
+
+
+class AccessChanged(_Message, tag="access.changed"):
+    room: int
+    tier: str
+    identity: dict[str, Any]
+
+
+SERVER_MESSAGES: tuple[type[_Message], ...] = (
+    Hello,
+    Reply,
+    Pong,
+    Event,
+    RoomSnapshot,
+    RoomResumed,
+    Presence,
+    AccessChanged,
+)
+
+
+def hello(connection_id: str, identity: dict[str, Any] | None) -> Hello:
+    return Hello(protocol=PROTOCOL_VERSION, connection=connection_id, identity=identity)
+
+
+def reply(ref: Any, data: Any = None) -> Reply:
+    return Reply(ref=ref, data=data)
 
 
 def error(ref: Any, code: str, message: str, **details: Any) -> dict[str, Any]:
+    """Errors carry code-specific fields (``retry_after``, ``question`` …) beside these four."""
     return {"type": "error", "ref": ref, "code": code, "message": message, **details}

@@ -3,20 +3,34 @@
 Each process writes one entry per room it has sockets in (its distinct audience members and
 the named staff and panelists), with an expiry that a heartbeat keeps pushing forward: a
 crashed process's entries vanish within the TTL. Changes are announced on the control
-channel and pushed to sockets at most every :data:`PUSH_EVERY` seconds per room.
+channel. What sockets receive is coalesced per room: at most one ``presence`` message per
+room every :func:`push_interval` seconds, an interval that grows with the room's size, so a
+join storm costs a few messages per socket, not one per joiner. A joiner gets the last one at
+once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from townhall.platform.viewers import Viewer
 
-PUSH_EVERY = 0.5
+from .broker import Broker
+from .channels import Channels
+from .connection import Connection, outbound
+from .frames import Outbound
+from .messages import Presence
+
+log = logging.getLogger(__name__)
+
+TICK = 0.25
 
 
 @dataclass
@@ -63,7 +77,7 @@ class LocalPresence:
         ).encode()
 
 
-def aggregate(room_id: int, entries: dict[str, bytes]) -> dict[str, Any]:
+def aggregate(room_id: int, entries: dict[str, bytes]) -> Presence:
     """Sum every live process's entry into the message sockets receive."""
     now = time.time()
     audience = 0
@@ -75,9 +89,117 @@ def aggregate(room_id: int, entries: dict[str, bytes]) -> dict[str, Any]:
         audience += entry["audience"]
         for person in entry["people"]:
             people[person["participant"] or person["name"] or ""] = person
-    return {
-        "type": "presence",
-        "room": room_id,
-        "audience": audience,
-        "people": sorted(people.values(), key=lambda p: (p["role"], p["name"] or "")),
-    }
+    return Presence(
+        room=room_id,
+        audience=audience,
+        people=sorted(people.values(), key=lambda p: (p["role"], p["name"] or "")),
+    )
+
+
+def push_interval(members: int) -> float:
+    """Seconds between two pushes to a room's sockets: 0.5 s for a small room, one more
+    second per 2,000 sockets here, at most 5 s (a counter may lag; the wire must not grow
+    with the join rate)."""
+    return min(5.0, 0.5 + members / 2000)
+
+
+class PresenceService:
+    def __init__(
+        self,
+        *,
+        broker: Broker,
+        channels: Channels,
+        process_id: str,
+        ttl: float,
+        members: Callable[[int], Iterable[Connection]],
+        announce: Callable[[int], Any],
+    ) -> None:
+        self.broker = broker
+        self.channels = channels
+        self.process_id = process_id
+        self.ttl = ttl
+        self.members = members  # the local sockets in a room
+        self.announce = announce  # tells the other processes a room's entry changed
+        self.local: dict[int, LocalPresence] = {}
+        self.dirty: set[int] = set()  # our entry changed: write it
+        self.stale: set[int] = set()  # someone's entry changed: read and push
+        self.pushed: dict[int, tuple[Presence, Outbound]] = {}
+        self._next_push: dict[int, float] = {}
+
+    def add(self, room_id: int, viewer: Viewer, connection: Connection) -> None:
+        self.local.setdefault(room_id, LocalPresence()).add(viewer, room_id, connection.id)
+        self.dirty.add(room_id)
+
+    def remove(self, room_id: int, viewer: Viewer, connection: Connection) -> None:
+        local = self.local.get(room_id)
+        if local is not None:
+            local.remove(viewer, room_id, connection.id)
+            self.dirty.add(room_id)
+
+    def greet(self, room_id: int, connection: Connection) -> None:
+        pushed = self.pushed.get(room_id)
+        if pushed is not None:
+            connection.send(pushed[1])
+
+    def changed_elsewhere(self, room_id: int) -> None:
+        self.stale.add(room_id)
+
+    def after_reset(self) -> None:
+        self.dirty.update(self.local)
+
+    async def withdraw(self) -> None:
+        """On shutdown: take this process's entries away at once."""
+        for room_id, local in self.local.items():
+            if not local.empty:
+                await self.broker.presence_remove(self.channels.presence(room_id), self.process_id)
+
+    async def run(self) -> None:
+        last_refresh = 0.0
+        while True:
+            await asyncio.sleep(TICK)
+            now = time.monotonic()
+            if now - last_refresh > self.ttl / 3:
+                last_refresh = now
+                self.dirty.update(r for r, p in self.local.items() if not p.empty)
+                self.stale.update(self.local)  # notice other processes' expiries
+            if not self.broker.health().get("connected", True):
+                continue  # Redis away: entries are rewritten after it returns (after_reset)
+            await self._write()
+            await self._push(now)
+
+    async def _write(self) -> None:
+        dirty, self.dirty = self.dirty, set()
+        for room_id in dirty:
+            local = self.local.get(room_id)
+            key = self.channels.presence(room_id)
+            if local is None or local.empty:
+                await self.broker.presence_remove(key, self.process_id)
+                self.local.pop(room_id, None)
+            else:
+                await self.broker.presence_write(
+                    key, self.process_id, local.entry(self.ttl), self.ttl
+                )
+            self.stale.add(room_id)
+            await self.announce(room_id)
+
+    async def _push(self, now: float) -> None:
+        for room_id in list(self.stale):
+            if self._next_push.get(room_id, 0.0) > now:
+                continue  # coalesced: pushed again when its interval is up
+            self.stale.discard(room_id)
+            members = list(self.members(room_id))
+            if not members:
+                self.pushed.pop(room_id, None)
+                self._next_push.pop(room_id, None)
+                continue
+            message = aggregate(
+                room_id, await self.broker.presence_read(self.channels.presence(room_id))
+            )
+            previous = self.pushed.get(room_id)
+            if previous is not None and previous[0] == message:
+                continue
+            frame = outbound(message)
+            self.pushed[room_id] = (message, frame)
+            self._next_push[room_id] = now + push_interval(len(members))
+            for connection in members:
+                connection.send(frame)

@@ -1,22 +1,20 @@
-"""Q&A over the wire: question commands, rate limits, vote coalescing, bans across processes.
+"""Q&A over the wire: question commands, rate limits, bans across processes.
 
-Votes are recorded one row each, at once; what the room hears is a coalesced
-``question.votes_changed`` with absolute counts, at most :data:`VOTE_FLUSH_EVERY` apart per
-room and process, so a vote storm costs a few events a second, not one per vote.
+Submitting and voting read the participant afresh (one query): a ban committed on any process
+stops their next question or vote even when the ban notice has not arrived (Redis away). Vote
+counts reach the room through :mod:`.votes`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from townhall.platform import questions
-from townhall.platform.errors import RateLimited
+from townhall.platform.errors import Forbidden, RateLimited
 from townhall.platform.viewers import Viewer
 
 from .connection import Connection
+from .guards import joined_viewer, require_staff
 from .hub import Hub
 from .messages import (
     CLOSE_BANNED,
@@ -33,17 +31,28 @@ from .messages import (
     QuestionSubmit,
     QuestionUnvote,
     QuestionVote,
+    error,
 )
+from .votes import VoteCoalescer
 
-VOTE_FLUSH_EVERY = 0.3
 QUESTIONS_PER_MINUTE = 5
 VOTES_PER_SECOND = 5
+BANNED_MESSAGE = "you have been removed from this event"
 
 
-def _viewer(connection: Connection, room_id: int) -> Viewer:
-    from .commands import joined_viewer
-
-    return joined_viewer(connection, room_id)
+async def _acting_viewer(hub: Hub, connection: Connection, room_id: int) -> Viewer:
+    """The joined viewer, read afresh: their name as it is now, and whether they are banned."""
+    joined = joined_viewer(connection, room_id)
+    if joined.event_id is None:
+        return joined
+    fresh = await hub.viewers.fresh_viewer(
+        connection.identity, event_id=joined.event_id, now=hub.clock.now()
+    )
+    if fresh is None or fresh.banned:
+        connection.send(error(None, "participant.banned", BANNED_MESSAGE))
+        connection.close(CLOSE_BANNED, "banned")
+        raise Forbidden(BANNED_MESSAGE, code="participant.banned")
+    return fresh
 
 
 async def _limit(hub: Hub, scope: str, who: str, *, limit: int, window: float) -> None:
@@ -57,7 +66,7 @@ async def _limit(hub: Hub, scope: str, who: str, *, limit: int, window: float) -
 
 
 async def submit(hub: Hub, connection: Connection, command: QuestionSubmit) -> Any:
-    viewer = _viewer(connection, command.room)
+    viewer = await _acting_viewer(hub, connection, command.room)
     ref = None if command.ref is None else str(command.ref)[:80]
     if ref is not None and viewer.participant_id:
         # A retry of a question already asked answers at once, without counting again.
@@ -91,7 +100,7 @@ async def submit(hub: Hub, connection: Connection, command: QuestionSubmit) -> A
 async def _vote(
     hub: Hub, connection: Connection, command: QuestionVote | QuestionUnvote, up: bool
 ) -> Any:
-    viewer = _viewer(connection, command.room)
+    viewer = await _acting_viewer(hub, connection, command.room)
     await _limit(
         hub, "vote", viewer.participant_id or connection.id, limit=VOTES_PER_SECOND, window=1
     )
@@ -105,7 +114,7 @@ async def _vote(
             up=up,
         )
         await db.commit()
-    coalescer: VoteCoalescer = hub.extensions["votes"]
+    coalescer: VoteCoalescer = hub.services["votes"]
     coalescer.touch(command.room, command.question)
     return {"question": command.question, "voted": up, "votes": votes}
 
@@ -121,8 +130,6 @@ async def unvote(hub: Hub, connection: Connection, command: QuestionUnvote) -> A
 async def _moderate(
     hub: Hub, connection: Connection, command: Any, action: Any, **args: Any
 ) -> Any:
-    from .commands import require_staff
-
     moderator = require_staff(connection, command.room)
     async with hub.sessionmaker() as db:
         events = await action(
@@ -204,58 +211,24 @@ QA_HANDLERS: dict[type, Any] = {
 }
 
 
-class VoteCoalescer:
-    """Collects the questions whose votes changed, and logs their counts a few times a second."""
-
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self.dirty: dict[int, set[int]] = {}
-
-    def touch(self, room_id: int, question_id: int) -> None:
-        self.dirty.setdefault(room_id, set()).add(question_id)
-
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(VOTE_FLUSH_EVERY)
-            dirty, self.dirty = self.dirty, {}
-            for room_id, ids in dirty.items():
-                async with self.hub.sessionmaker() as db:
-                    events = await questions.log_vote_counts(
-                        db, room_id=room_id, question_ids=ids, now=self.hub.clock.now()
-                    )
-                    await db.commit()
-                await self.hub.publish(events)
-
-
-async def snapshot_part(
-    db: AsyncSession, room_id: int, viewer: Viewer, state: dict[str, Any]
-) -> None:
-    state.update(await questions.questions_snapshot(db, room_id=room_id, viewer=viewer))
-
-
 def close_banned(hub: Hub, body: dict[str, Any]) -> None:
     """On every process: close the banned participant's sockets."""
     participant = body.get("participant")
+    if isinstance(participant, str):
+        hub.viewers.note_banned(participant)
     for connection in hub.connections_where(
         lambda c: (
             any(v.participant_id == participant for v in c.viewers.values())
             or participant in c.identity.participants.values()
         )
     ):
-        connection.send(
-            {
-                "type": "error",
-                "ref": None,
-                "code": "participant.banned",
-                "message": "you have been removed from this event",
-            }
-        )
+        connection.send(error(None, "participant.banned", BANNED_MESSAGE))
         connection.close(CLOSE_BANNED, "banned")
 
 
-def install(hub: Hub) -> None:
-    coalescer = VoteCoalescer(hub)
-    hub.extensions["votes"] = coalescer
+def install(hub: Hub) -> VoteCoalescer:
+    coalescer = VoteCoalescer(sessionmaker=hub.sessionmaker, clock=hub.clock, publish=hub.publish)
+    hub.services["votes"] = coalescer
     hub.add_loop(coalescer.run, "votes")
-    hub.snapshot_parts.append(snapshot_part)
-    hub.control_listeners["participant.banned"] = lambda body: close_banned(hub, body)
+    hub.control.listen("participant.banned", lambda body: close_banned(hub, body))
+    return coalescer

@@ -22,8 +22,9 @@ from contextlib import suppress
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from .broker import MemoryBroker, OnMessage, OnReset
+from .broker import OnMessage, OnReset
 from .channels import Channels
+from .rate_limits import LocalCounters
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class RedisBroker:
         self.connected = False
         self.reconnects = 0
         self._last_beat = time.monotonic()
-        self._local_limits = MemoryBroker()
+        self._local_limits = LocalCounters()
         self._reset_task: asyncio.Task[None] | None = None
 
     async def start(self, on_message: OnMessage, on_reset: OnReset) -> None:
@@ -164,7 +165,7 @@ class RedisBroker:
 
     async def hit(self, key: str, *, limit: int, window: float) -> float:
         if not self.connected:
-            return await self._local_limits.hit(key, limit=limit, window=window)
+            return self._local_limits.hit(key, limit=limit, window=window)
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)
@@ -173,7 +174,7 @@ class RedisBroker:
                 count, _, ttl_ms = await pipe.execute()
         except (RedisError, OSError):
             # Redis away: keep limiting, per process, rather than refuse every command.
-            return await self._local_limits.hit(key, limit=limit, window=window)
+            return self._local_limits.hit(key, limit=limit, window=window)
         if count > limit:
             return max(ttl_ms, 1) / 1000
         return 0.0

@@ -68,6 +68,27 @@ export function applyRoomEvent(state, event) {
 }
 
 /** An `error` message from the server (or a local failure) as a rejectable Error. */
+/**
+ * A snapshot's `mine` (the viewer's own questions and votes, sent apart so that the shared
+ * `state` is encoded once for everyone) laid over its `state`: lists of items with an `id`
+ * are merged by id, anything else replaced.
+ */
+export function layOwn(state, mine) {
+  if (!mine) return state;
+  const merged = { ...state };
+  for (const [key, value] of Object.entries(mine)) {
+    const byId = Array.isArray(value) && value.every((item) => item !== null && typeof item === "object");
+    if (byId) {
+      const items = new Map((state[key] ?? []).map((item) => [item.id, item]));
+      for (const item of value) items.set(item.id, item);
+      merged[key] = [...items.values()].sort((a, b) => a.id - b.id);
+    } else {
+      merged[key] = value;
+    }
+  }
+  return merged;
+}
+
 export class LiveError extends Error {
   constructor(code, message, details = {}) {
     super(message);
@@ -487,7 +508,7 @@ export class LiveConnection {
     if (!room) return;
     room.epoch = message.epoch;
     room.seq = message.seq;
-    room.state = message.state;
+    room.state = layOwn(message.state, message.mine);
     room.snapshotReason = message.reason ?? null;
     this.emit("snapshot", { room: room.id, state: room.state, reason: message.reason ?? null });
   }

@@ -1,0 +1,119 @@
+"""How bytes reach a socket: written straight to the transport, or through the ASGI ``send``.
+
+Fan-out writes the same framed bytes to thousands of sockets. Through ASGI each write is a
+coroutine per socket (Starlette's state checks, the server's ``send``, which frames the text
+again); uvicorn's ``websockets-sansio`` protocol owns an asyncio transport that takes the
+bytes directly, as the ``websockets`` library's own ``broadcast()`` does. So when the socket
+is served by that protocol with no extension negotiated (no compression: the frame bytes are
+the same for every client), :class:`DirectWriter` writes to the transport in one call and
+asks the transport how much it still holds. Anything else gets :class:`QueuedWriter`: the
+same byte accounting in front of one writer task that awaits ``send``.
+
+The ASGI ``send`` uvicorn hands the application is a bound method of its protocol, but
+Starlette's exception middleware wraps it before the endpoint sees it; :class:`KeepRawSend`,
+the outermost middleware, keeps the unwrapped one in the scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from typing import Any, Protocol
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from websockets.protocol import State
+
+from .frames import Outbound
+
+RAW_SEND = "townhall.raw_send"
+
+
+class KeepRawSend:
+    """ASGI middleware: remember the server's own ``send`` of a WebSocket in its scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await self.app(scope, receive, send)
+
+
+class SocketWriter(Protocol):
+    def write(self, message: Outbound) -> None: ...
+
+    def pending(self) -> int:
+        """Bytes accepted for this socket and not yet handed to the kernel."""
+        ...
+
+    def stop(self) -> None: ...
+
+
+class DirectWriter:
+    __slots__ = ("_conn", "_protocol", "_transport")
+
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+        self._conn = protocol.conn
+        self._transport = protocol.transport
+
+    def write(self, message: Outbound) -> None:
+        # No data frame after a close frame, in either direction.
+        if self._protocol.close_sent or self._conn.state is not State.OPEN:
+            return
+        if not self._transport.is_closing():
+            self._transport.write(message.wire)
+
+    def pending(self) -> int:
+        return self._transport.get_write_buffer_size()
+
+    def stop(self) -> None:
+        pass
+
+
+class QueuedWriter:
+    """One task per socket awaiting the ASGI ``send``; bytes counted until they are sent."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self._websocket = websocket
+        self._queue: deque[Outbound] = deque()
+        self._bytes = 0
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run())
+
+    def write(self, message: Outbound) -> None:
+        self._queue.append(message)
+        self._bytes += len(message)
+        self._wake.set()
+
+    def pending(self) -> int:
+        return self._bytes
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+    async def _run(self) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    message = self._queue.popleft()
+                    self._bytes -= len(message)
+                    await self._websocket.send_text(message.payload.decode())
+
+
+def writer_for(websocket: WebSocket) -> SocketWriter:
+    protocol = getattr(websocket.scope.get(RAW_SEND), "__self__", None)
+    conn = getattr(protocol, "conn", None)
+    if (
+        conn is not None
+        and getattr(protocol, "transport", None) is not None
+        and hasattr(protocol, "close_sent")
+        and not getattr(conn, "extensions", None)
+    ):
+        return DirectWriter(protocol)
+    return QueuedWriter(websocket)
