@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     await db.commit()
         hub = build_hub(settings, sessionmaker, make_broker(settings), event_clock)
         hub.services["gc"] = gc_pauses
+        hub.add_loop(lambda: gc_pauses.run(lambda: len(hub.connections)), "gc")
         app.state.services = Services(
             settings=settings,
             engine=engine,

@@ -22,7 +22,9 @@ def from_snapshot(state: dict[str, Any]) -> dict[str, Any]:
 def apply(state: dict[str, Any], name: str, data: dict[str, Any]) -> dict[str, Any]:
     state = copy.deepcopy(state)
     questions: dict[int, dict[str, Any]] = state.setdefault("questions", {})
-    if name in ("room.state_changed", "room.updated", "room.schedule_changed"):
+    if name in ("room.state_changed", "room.updated"):
+        state["room"] = {**state.get("room", {}), **data["changes"]}
+    elif name == "room.schedule_changed":
         state["room"] = data["room"]
     elif name == "question.removed":
         questions.pop(data["question"], None)

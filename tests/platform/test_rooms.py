@@ -34,7 +34,7 @@ async def _state(db, room_id: int) -> str:
 async def _transitions(db, room_id: int) -> list[tuple[str, str, str]]:
     events = await room_log.list_events_after(db, room_id=room_id, after=0)
     return [
-        (e.data["previous"], e.data["room"]["state"], e.data["by"])
+        (e.data["previous"], e.data["changes"]["state"], e.data["by"])
         for e in events
         if e.name == "room.state_changed"
     ]
@@ -71,7 +71,7 @@ async def test_rooms_of_sessions_without_times_stay_scheduled(db, summit_spec) -
     assert count == 5
     events = await rooms.advance_rooms(db, now=datetime(2030, 1, 1, tzinfo=UTC))
     await db.commit()
-    assert {e.data["room"]["state"] for e in events} == {"archived"}
+    assert {e.data["changes"]["state"] for e in events} == {"archived"}
 
 
 async def test_moderator_override_holds_until_the_next_boundary(db, room_id: int) -> None:
@@ -154,8 +154,8 @@ async def test_room_settings_are_validated_and_logged(db, room_id: int) -> None:
     )
     assert (
         events[0].name,
-        events[0].data["room"]["stage_url"],
-        events[0].data["room"]["premoderation"],
+        events[0].data["changes"]["stage_url"],
+        events[0].data["changes"]["premoderation"],
     ) == (
         "room.updated",
         "https://meet.example/w1",

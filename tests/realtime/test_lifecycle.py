@@ -10,6 +10,7 @@ from unittest.mock import ANY
 
 import pytest
 from support.clients import Client
+from support.room_state import replay
 from support.servers import ServerProcess
 from support.stack import Stack
 from support.summit import BEFORE_OPENING, MORNING, WORKSHOP_1
@@ -18,7 +19,7 @@ from support.summit import BEFORE_OPENING, MORNING, WORKSHOP_1
 def transitions(client: Client, room: int) -> list[tuple[str, str, str]]:
     """(previous, state, by) of each room.state_changed the client got."""
     return [
-        (e["data"]["previous"], e["data"]["room"]["state"], e["data"]["by"])
+        (e["data"]["previous"], e["data"]["changes"]["state"], e["data"]["by"])
         for e in client.events(room, "room.state_changed")
     ]
 
@@ -79,7 +80,7 @@ async def race(stack: Stack, room: int, first: ServerProcess, second: ServerProc
     outcomes = sorted(a["type"] if a["type"] == "reply" else a["code"] for a in answers)
     assert outcomes in (["reply", "room.conflict"], ["reply", "room.invalid_transition"]), answers
     logged = await stack.db.logged(room, "room.state_changed")
-    assert [(seq, data["room"]["state"]) for seq, _, data in logged] == [(1, "live")]
+    assert [(seq, data["changes"]["state"]) for seq, _, data in logged] == [(1, "live")]
     for client in [*watchers, *moderators]:
         assert transitions(client, room) == [("scheduled", "live", "moderator")], client.name
 
@@ -118,10 +119,12 @@ async def boundary_opens_room_once(stack: Stack, servers: list[ServerProcess]) -
     for watcher in watchers:
         assert transitions(watcher, room) == [("scheduled", "open", "schedule")], watcher.name
     logged = await stack.db.logged(room, "room.state_changed")
-    assert [(data["previous"], data["room"]["state"], data["by"]) for _, _, data in logged] == [
+    assert [(data["previous"], data["changes"]["state"], data["by"]) for _, _, data in logged] == [
         ("scheduled", "open", "schedule")
     ]
-    opened = watchers[0].events(room, "room.state_changed")[0]["data"]["room"]
+    opened = replay(watchers[0].of_type("room.snapshot")[0], watchers[0].events(room))["state"][
+        "room"
+    ]
     assert (opened["opens_at"], opened["state_since"][:19]) == (
         "2021-12-08T12:45:00Z",
         "2021-12-08T12:45:00",

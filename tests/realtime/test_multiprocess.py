@@ -9,6 +9,7 @@ import asyncio
 
 import pytest
 from support.clients import Client, update_stage
+from support.room_state import apply_event
 from support.servers import ServerProcess
 from support.stack import Stack
 from support.summit import MORNING, MORNING_UTC, WORKSHOP_1
@@ -115,10 +116,11 @@ async def test_unpublished_commit_reaches_clients_of_both_processes(production: 
         (shown, "live", "https://stage.example/shown/0"),
     ]
     for client in [*clients, moderator]:
-        got = [
-            (e["seq"], e["data"]["room"]["state"], e["data"]["room"]["stage_url"])
-            for e in client.events(room)
-        ]
+        got = []
+        state = client.of_type("room.snapshot")[0]["state"]
+        for event in client.events(room):
+            state = apply_event(state, event)
+            got.append((event["seq"], state["room"]["state"], state["room"]["stage_url"]))
         assert got == expected, client.name
 
 
@@ -147,10 +149,12 @@ async def test_redis_restart_every_client_converges(production: Stack) -> None:
     [back] = await update_stage(moderator_b, room, 1, tag="back")
     await converge([*clients, moderator, moderator_b], room, back)
 
-    logged = [(seq, data["room"]["stage_url"]) for seq, _, data in await production.db.logged(room)]
+    logged = [
+        (seq, data["changes"]["stage_url"]) for seq, _, data in await production.db.logged(room)
+    ]
     assert [seq for seq, _ in logged] == [*first, *down, back]
     for client in [*clients, moderator]:
-        got = [(e["seq"], e["data"]["room"]["stage_url"]) for e in client.events(room)]
+        got = [(e["seq"], e["data"]["changes"]["stage_url"]) for e in client.events(room)]
         assert got == logged, f"{client.name} lost or repeated a committed event"
 
 

@@ -1,10 +1,10 @@
 """docs/protocol.md and docs/asyncapi.yaml stay true to the code.
 
 What the code says is read from the code itself: the commands from ``COMMAND_TYPES``, the server
-messages from the typed ``SERVER_MESSAGES`` (and the ``{"type": ...}`` error dicts), the event names from the
-``append_event`` calls of ``townhall.platform`` (followed through the helpers that pass a name
-on), the close codes from the ``CLOSE_*`` constants. Adding any of them without documenting it
-fails here.
+messages from the typed ``SERVER_MESSAGES`` (and the ``{"type": ...}`` error dicts), the event
+names from the ``append_event`` calls of ``townhall.platform`` (followed through the helpers
+that pass a name on), the close codes from the ``CLOSE_*`` constants. Adding any of them without
+documenting it fails here.
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ async def test_override_ending_at_boundary_replays_onto_snapshot(production: Sta
     answer = await moderator.request("room.set_state", room=room, action="go_live")
     assert answer["type"] == "reply", answer
     await viewer.wait_until(lambda c: c.last_seq(room) == answer["data"]["seq"], what="go_live")
-    held = viewer.events(room)[-1]["data"]["room"]
+    held = replay(before, events_after(viewer, room, before))["state"]["room"]
     assert (held["state"], held["follows_schedule"], held["manual_until"]) == (
         "live",
         False,

@@ -60,7 +60,7 @@ async def test_resume_after_drop_gets_exactly_missed_events(stack: Stack) -> Non
         "missed": 3,
     }
     assert viewer.seqs(room) == [seen, *missed, after], "a gap or a duplicate around the resume"
-    stage_urls = [e["data"]["room"]["stage_url"] for e in viewer.events(room)]
+    stage_urls = [e["data"]["changes"]["stage_url"] for e in viewer.events(room)]
     assert stage_urls == [
         "https://stage.example/seen/0",
         "https://stage.example/missed/0",

@@ -1,11 +1,12 @@
-"""A client's reducer of room events, written from the protocol's documented meaning of each
-event, independently of the server's code.
+"""A client's reducer of room events, written from the protocol's documented meaning of each event,
+independently of the server's code.
 
 A client that applies every event after a snapshot must hold what a fresh snapshot at the same
 ``seq`` says. As ``docs/protocol.md`` (Events) puts it: ``room.state_changed`` and
-``room.updated`` replace ``state.room`` with ``data.room``; ``room.schedule_changed`` sets
-``state.room.session.starts_at`` and ``ends_at`` and moves ``opens_at`` by the same amount (the
-room keeps its lead time). Instants are written as the server writes them (UTC, ``Z``).
+``room.updated`` carry ``data.changes``, the room's fields that changed, laid over
+``state.room``; ``room.schedule_changed`` sets ``state.room.session.starts_at`` and ``ends_at``
+and moves ``opens_at`` by the same amount (the room keeps its lead time). Instants are written
+as the server writes them (UTC, ``Z``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def apply_event(state: dict[str, Any], event: Message) -> dict[str, Any]:
     state = copy.deepcopy(state)
     name, data = event["name"], event["data"]
     if name in ("room.state_changed", "room.updated"):
-        state["room"] = copy.deepcopy(data["room"])
+        state["room"].update(copy.deepcopy(data["changes"]))
     elif name == "room.schedule_changed":
         room = state["room"]
         session = room["session"]

@@ -96,6 +96,11 @@ class Connection:
         """Once the WebSocket is accepted: choose how bytes reach it."""
         self._writer = writer_for(self.websocket)
 
+    @property
+    def direct(self) -> bool:
+        """Whether bytes go straight to the transport (see :mod:`.transport`)."""
+        return isinstance(self._writer, DirectWriter)
+
     def pending(self) -> int:
         """Bytes sent to this connection that the kernel has not taken yet."""
         return self._writer.pending() if self._writer is not None else 0

@@ -102,6 +102,7 @@ class Hub:
         figures: dict[str, Any] = {
             "process": self.process_id,
             "connections": len(self.connections),
+            "direct_connections": sum(c.direct for c in self.connections),
             **self.feeds.health(),
             **self.broker.health(),
         }

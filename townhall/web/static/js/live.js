@@ -42,7 +42,8 @@ export function applyRoomEvent(state, event) {
   switch (event.name) {
     case "room.state_changed":
     case "room.updated":
-      return { ...state, room: event.data.room };
+      // A delta: the room object's fields that changed.
+      return { ...state, room: { ...state.room, ...event.data.changes } };
     case "room.schedule_changed": {
       const room = state.room;
       if (!room) return state;
