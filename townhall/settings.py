@@ -41,6 +41,9 @@ class Settings:
     ws_max_message_bytes: int = 64 * 1024
     # Bytes sent to one connection and not yet taken by its reader (everything counts).
     ws_send_buffer: int = 512 * 1024
+    # Write fan-out frames straight to the socket's transport (uvicorn's websockets-sansio);
+    # false: through the ASGI send, one task per socket (kept for comparison in the bench).
+    ws_direct_writes: bool = True
     ws_commands_per_second: float = 20.0
     ws_command_burst: int = 40
     ws_junk_limit: int = 5
@@ -217,6 +220,8 @@ def load_settings(
             values[key.lower()] = _parse_int(PREFIX + key, raw, minimum=low, maximum=high)
     if (raw := get("WS_COMMANDS_PER_SECOND")) is not None:
         values["ws_commands_per_second"] = _parse_float(PREFIX + "WS_COMMANDS_PER_SECOND", raw)
+    if (raw := get("WS_DIRECT_WRITES")) is not None:
+        values["ws_direct_writes"] = _parse_bool(PREFIX + "WS_DIRECT_WRITES", raw)
     if (raw := get("PROCESS_NAME")) is not None:
         values["process_name"] = raw
 

@@ -218,7 +218,7 @@ LIVE_RULES = """async () => {
   await until(() => connection.state === "live");
   for (const seq of [6, 6, 4, 9]) {
     first.serve({ type: "event", room: 3, epoch: "e1", seq, name: "room.updated",
-      data: { room: { ...room, stage_url: `https://s/${seq}` } } });
+      data: { changes: { stage_url: `https://s/${seq}` } } });
   }
   out.applied = [...applied];
   out.stage = connection.room(3).room.stage_url;
@@ -238,7 +238,7 @@ LIVE_RULES = """async () => {
   out.resumeJoin = second.sent[0];
   second.serve({ type: "room.resumed", room: 3, epoch: "e1", from: 9, seq: 12, missed: 1 });
   second.serve({ type: "event", room: 3, epoch: "e1", seq: 11, name: "room.updated",
-    data: { room: { ...room, stage_url: "https://s/11" } } });
+    data: { changes: { stage_url: "https://s/11" } } });
   second.serve({ type: "reply", ref: second.sent[0].ref, data: { room: 3, tier: "audience" } });
   await until(() => connection.state === "live" && caught.length === 1);
   out.caught = caught.map(({ missed, snapshot }) => ({ missed, snapshot }));

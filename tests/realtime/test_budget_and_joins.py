@@ -42,8 +42,8 @@ async def test_repeated_resume_from_a_socket_that_never_reads_stays_within_budge
     await production.start(server)
     assert server.popen is not None
     room = production.rooms[WORKSHOP_1]
-    # 70 room updates of about 800 bytes: each resume from the start is a ~56 KB burst.
-    events = await production.db.update_room_many(room, 70, now=MORNING_UTC)
+    # 400 room updates of about 130 bytes: each resume from the start is a ~52 KB burst.
+    events = await production.db.update_room_many(room, 400, now=MORNING_UTC)
     epoch = events[0].epoch
     hoarders = []
     for k in range(2):
@@ -56,7 +56,7 @@ async def test_repeated_resume_from_a_socket_that_never_reads_stays_within_budge
     before = rss_bytes(server.popen.pid)
     peak = before
 
-    # 400 resumes each: unbounded, that is 2 x 400 x 56 KB = 45 MB queued in the server.
+    # 400 resumes each: unbounded, that is 2 x 400 x 52 KB = 42 MB queued in the server.
     for n in range(400):
         for hoarder in hoarders:
             if hoarder.ws is None or hoarder.ws.close_code is not None:
@@ -87,10 +87,13 @@ async def test_repeated_resume_from_a_socket_that_never_reads_stays_within_budge
     assert growth < 2 * budget + 12 * 1024 * 1024, f"grew by {growth >> 10} KiB"
 
 
+@pytest.mark.parametrize("direct", ["true", "false"], ids=["transport-writes", "asgi-send"])
 async def test_many_joins_while_events_flow_each_get_snapshot_then_every_later_event(
-    production: Stack,
+    production: Stack, direct: str
 ) -> None:
-    a, b = production.servers("a", "b", now=MORNING, settings=FAST_COMMANDS)
+    # Both ways bytes reach a socket (straight to the transport, or the ASGI send) keep order.
+    settings = {**FAST_COMMANDS, "TOWNHALL_WS_DIRECT_WRITES": direct}
+    a, b = production.servers("a", "b", now=MORNING, settings=settings)
     await production.start(a, b)
     room = production.rooms[WORKSHOP_1]
     moderator = await production.moderator(b, "Busy Moderator")
@@ -112,6 +115,8 @@ async def test_many_joins_while_events_flow_each_get_snapshot_then_every_later_e
 
     snapshots, _ = await asyncio.gather(asyncio.gather(*(j.join(room) for j in joiners)), updates())
     _, last = await production.db.room_position(room)
+    health = await a.health()
+    assert health["direct_connections"] == (len(joiners) + 1 if direct == "true" else 0)
     everyone = [watcher, *joiners]
     for client in everyone:
         await client.wait_until(lambda c: c.last_seq(room) == last, within=30, what="last")

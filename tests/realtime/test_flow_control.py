@@ -118,11 +118,12 @@ async def resume_after_missing(production: Stack, budget: int | None, missed: in
         {"type": "room.join", "ref": "back", "room": room, "since": since(viewer, room)}
     )
     await viewer.eventually(lambda c: c.last_seq(room) == last, within=30)
+    await viewer.wait_for(lambda m: m.get("ref") == "back", within=30)
     return viewer
 
 
 async def test_resume_inside_budget_replays_every_missed_event(production: Stack) -> None:
-    # 300 room updates of about 800 bytes: a quarter of the default 512 KiB budget.
+    # 300 room updates of about 130 bytes (deltas): well inside the default 512 KiB budget.
     viewer = await resume_after_missing(production, None, 300)
     room = production.rooms[WORKSHOP_1]
 
@@ -137,9 +138,9 @@ async def test_resume_inside_budget_replays_every_missed_event(production: Stack
 
 
 async def test_resume_beyond_budget_gets_a_snapshot_not_a_close(production: Stack) -> None:
-    # 100 missed updates (about 75 KB) cannot be replayed within a 16 KiB budget: the room's
+    # 400 missed updates (about 50 KB) cannot be replayed within a 16 KiB budget: the room's
     # state now (a few KB) is sent instead, and the connection stays open.
-    viewer = await resume_after_missing(production, 16384, 100)
+    viewer = await resume_after_missing(production, 16384, 400)
     room = production.rooms[WORKSHOP_1]
     snapshots = viewer.of_type("room.snapshot")
 

@@ -233,6 +233,22 @@ def test_asyncapi_command_payload_has_exactly_the_struct_fields(kind: str) -> No
     assert set(payload["required"]) == {f.encode_name for f in fields if f.required} | {"type"}
 
 
+SERVER_STRUCTS = {kind.__struct_config__.tag: kind for kind in messages.SERVER_MESSAGES}
+
+
+@pytest.mark.parametrize("kind", sorted(SERVER_STRUCTS))
+def test_asyncapi_server_payload_has_exactly_the_struct_fields(kind: str) -> None:
+    # The server's messages are typed too: the document is checked against the types.
+    fields = msgspec.structs.fields(SERVER_STRUCTS[kind])
+    payload = messages_by_type()[kind]["payload"]
+    assert payload["additionalProperties"] is False
+    assert set(payload["properties"]) == {f.encode_name for f in fields} | {"type"}
+    always = {f.encode_name for f in fields if f.required}
+    if not SERVER_STRUCTS[kind].__struct_config__.omit_defaults:
+        always |= {f.encode_name for f in fields}  # defaults are sent too
+    assert set(payload["required"]) == always | {"type"}
+
+
 def _refs(node: Any) -> list[str]:
     if isinstance(node, dict):
         own = [node["$ref"]] if "$ref" in node else []

@@ -275,10 +275,14 @@ async def update_room(
     changes: dict[str, Any],
     now: datetime,
     default_minutes: int = DEFAULT_OPENS_MINUTES_BEFORE,
+    before: dict[str, Any] | None = None,
 ) -> list[LoggedEvent]:
-    """Change a room's settings (stage and stream URLs, pre-moderation)."""
+    """Change a room's settings (stage and stream URLs, pre-moderation). ``before``: the room
+    object as clients last heard of it, when other settings changed earlier in the same
+    transaction (the event carries every field that differs from it)."""
     room = await get_room(db, room_id=room_id)
-    before = room_json(room, room.session, default_minutes)
+    if before is None:
+        before = room_json(room, room.session, default_minutes)
     for name in ("stage_url", "stream_url"):
         if name in changes:
             value = (changes[name] or "").strip() or None

@@ -92,9 +92,9 @@ class Connection:
         self._writer: SocketWriter | None = None
         self._closer: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    def start(self, *, direct: bool = True) -> None:
         """Once the WebSocket is accepted: choose how bytes reach it."""
-        self._writer = writer_for(self.websocket)
+        self._writer = writer_for(self.websocket, direct=direct)
 
     @property
     def direct(self) -> bool:

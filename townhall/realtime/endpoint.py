@@ -51,7 +51,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         burst=settings.ws_command_burst,
         identity=identity,
     )
-    connection.start()
+    connection.start(direct=settings.ws_direct_writes)
     hub.register(connection)
     connection.send(hello(connection.id, {"events": sorted(identity.participants)}))
     junk: deque[float] = deque()

@@ -97,10 +97,11 @@ def aggregate(room_id: int, entries: dict[str, bytes]) -> Presence:
 
 
 def push_interval(members: int) -> float:
-    """Seconds between two pushes to a room's sockets: 0.5 s for a small room, one more
-    second per 2,000 sockets here, at most 5 s (a counter may lag; the wire must not grow
-    with the join rate)."""
-    return min(5.0, 0.5 + members / 2000)
+    """Seconds between two pushes to a room's sockets: 0.5 s for a small room, one second per
+    1,000 sockets here beyond that, at most 10 s. A push is a write to every socket, so a room's
+    presence costs at most about 1,000 socket writes a second, whatever its size and however
+    fast people join (a counter may lag; the wire must not grow with the join rate)."""
+    return max(0.5, min(10.0, members / 1000))
 
 
 class PresenceService:
@@ -137,9 +138,12 @@ class PresenceService:
             self.dirty.add(room_id)
 
     def greet(self, room_id: int, connection: Connection) -> None:
+        """A joiner gets the room's last presence at once, or the next push soon."""
         pushed = self.pushed.get(room_id)
         if pushed is not None:
             connection.send(pushed[1])
+        else:
+            self.stale.add(room_id)
 
     def changed_elsewhere(self, room_id: int) -> None:
         self.stale.add(room_id)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from townhall.platform import questions, rooms
 from townhall.platform.viewers import Viewer
 
+from .batching import Batched
 from .messages import encoder
 
 SharedPart = Callable[[AsyncSession, int, str, dict[str, Any]], Awaitable[None]]
@@ -59,13 +60,13 @@ class Snapshots:
         self.own_parts: list[OwnPart] = [_questions_own]
         self._cache: dict[tuple[int, str], Shared] = {}
         self._building: dict[tuple[int, str], asyncio.Future[Shared]] = {}
-        self._own_waiting: dict[int, dict[str, list[asyncio.Future[dict[str, Any]]]]] = {}
-        self._own_readers: dict[int, asyncio.Task[None]] = {}
+        self._own: dict[int, Batched[str, dict[str, Any]]] = {}
         self.builds = 0
 
     def forget(self, room_id: int) -> None:
         for key in [k for k in self._cache if k[0] == room_id]:
             del self._cache[key]
+        self._own.pop(room_id, None)
 
     async def shared(self, room_id: int, tier: str, usable: Callable[[Shared], bool]) -> Shared:
         """A shared part that ``usable`` accepts: the kept one, or one built now (joiners
@@ -116,34 +117,18 @@ class Snapshots:
 
     async def own(self, room_id: int, viewer: Viewer) -> dict[str, Any]:
         """The viewer's own part; joins that ask together are read together."""
-        participant = viewer.participant_id
-        if participant is None:
+        if viewer.participant_id is None:
             return {}
-        waiting = self._own_waiting.setdefault(room_id, {})
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        waiting.setdefault(participant, []).append(future)
-        if room_id not in self._own_readers:
-            self._own_readers[room_id] = asyncio.create_task(self._read_own(room_id))
-        return await future
+        batch = self._own.get(room_id)
+        if batch is None:
+            batch = self._own[room_id] = Batched(
+                lambda participants: self._read_own(room_id, participants), {}
+            )
+        return await batch.get(viewer.participant_id)
 
-    async def _read_own(self, room_id: int) -> None:
-        """Read every waiting participant's part, then again for those who came meanwhile."""
-        try:
-            while waiting := self._own_waiting.pop(room_id, None):
-                try:
-                    own: dict[str, dict[str, Any]] = {}
-                    async with self.sessionmaker() as db:
-                        for part in self.own_parts:
-                            await part(db, room_id, list(waiting), own)
-                except Exception as exc:
-                    for futures in waiting.values():
-                        for future in futures:
-                            if not future.done():
-                                future.set_exception(exc)
-                    continue
-                for participant, futures in waiting.items():
-                    for future in futures:
-                        if not future.done():
-                            future.set_result(own.get(participant, {}))
-        finally:
-            self._own_readers.pop(room_id, None)
+    async def _read_own(self, room_id: int, participants: list[str]) -> dict[str, dict[str, Any]]:
+        own: dict[str, dict[str, Any]] = {}
+        async with self.sessionmaker() as db:
+            for part in self.own_parts:
+                await part(db, room_id, participants, own)
+        return own

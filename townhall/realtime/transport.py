@@ -106,11 +106,12 @@ class QueuedWriter:
                     await self._websocket.send_text(message.payload.decode())
 
 
-def writer_for(websocket: WebSocket) -> SocketWriter:
+def writer_for(websocket: WebSocket, *, direct: bool = True) -> SocketWriter:
     protocol = getattr(websocket.scope.get(RAW_SEND), "__self__", None)
     conn = getattr(protocol, "conn", None)
     if (
-        conn is not None
+        direct
+        and conn is not None
         and getattr(protocol, "transport", None) is not None
         and hasattr(protocol, "close_sent")
         and not getattr(conn, "extensions", None)

@@ -2,8 +2,10 @@
 
 A room never changes event, so the room → event map is read once per room and kept. An
 identity with only a participant cookie (the whole audience) is that participant: the cookie
-is signed, so the one thing left to know is whether they are banned, which a per-event set
-read once (and kept fresh by ban notices, and read again after a broker reconnect) answers.
+is signed, so what is left to know is whether the participant still exists (a database
+restored from before they joined) and is not banned. Both are read once per participant and
+process, in batches (one query for everyone joining at the same moment), and kept: bans by
+the notices every process receives, and read again after a broker reconnect.
 Identities holding invitations (staff, panel: a few dozen) are resolved from the database,
 since what an invitation allows follows the programme and its expiry.
 """
@@ -19,6 +21,7 @@ from townhall.platform.errors import NotFound
 from townhall.platform.models import Participant, ProgrammeSession, Room
 from townhall.platform.viewers import Viewer
 
+from .batching import Batched
 from .identity import Identity, resolve_viewer
 
 
@@ -26,7 +29,9 @@ class ViewerResolution:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
         self._event_of_room: dict[int, int] = {}
-        self._banned: dict[int, set[str]] = {}
+        # participant -> (event id, banned), for participants seen by this process
+        self._participants: dict[str, tuple[int, bool]] = {}
+        self._lookup: Batched[str, tuple[int, bool] | None] = Batched(self._read, None)
 
     async def event_of(self, room_id: int) -> int:
         event_id = self._event_of_room.get(room_id)
@@ -42,25 +47,30 @@ class ViewerResolution:
             self._event_of_room[room_id] = event_id
         return event_id
 
-    async def _banned_in(self, event_id: int) -> set[str]:
-        banned = self._banned.get(event_id)
-        if banned is None:
-            async with self.sessionmaker() as db:
-                banned = set(
-                    await db.scalars(
-                        select(Participant.id).where(
-                            Participant.event_id == event_id, Participant.banned_at.is_not(None)
-                        )
-                    )
+    async def _read(self, ids: list[str]) -> dict[str, tuple[int, bool] | None]:
+        async with self.sessionmaker() as db:
+            rows = await db.execute(
+                select(Participant.id, Participant.event_id, Participant.banned_at).where(
+                    Participant.id.in_(ids)
                 )
-            self._banned[event_id] = banned
-        return banned
+            )
+            return {pid: (event_id, banned_at is not None) for pid, event_id, banned_at in rows}
+
+    async def _participant(self, participant: str) -> tuple[int, bool] | None:
+        known = self._participants.get(participant)
+        if known is None:
+            known = await self._lookup.get(participant)
+            if known is not None:
+                self._participants[participant] = known
+        return known
 
     async def viewer(self, identity: Identity, *, event_id: int, now: datetime) -> Viewer | None:
         participant = identity.participants.get(event_id)
         if participant is not None and not identity.invitations:
-            banned = participant in await self._banned_in(event_id)
-            return Viewer(participant_id=participant, event_id=event_id, banned=banned)
+            known = await self._participant(participant)
+            if known is None or known[0] != event_id:
+                return None
+            return Viewer(participant_id=participant, event_id=event_id, banned=known[1])
         if not identity.known:
             return None
         async with self.sessionmaker() as db:
@@ -77,10 +87,10 @@ class ViewerResolution:
         return viewer
 
     def note_banned(self, participant: str) -> None:
-        # Participant ids are unique across events: adding to every loaded set is exact.
-        for banned in self._banned.values():
-            banned.add(participant)
+        known = self._participants.get(participant)
+        if known is not None:
+            self._participants[participant] = (known[0], True)
 
     def forget(self) -> None:
         """After a broker reconnect: ban notices may have been missed; read again."""
-        self._banned.clear()
+        self._participants.clear()

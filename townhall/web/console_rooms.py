@@ -160,6 +160,10 @@ def _numbers(values: dict[str, str], errors: dict[str, list[str]]) -> dict[str, 
 async def _apply(
     console: Console, db: Any, room: Room, values: dict[str, str], numbers: dict[str, int | None]
 ) -> list[Any]:
+    default_minutes = console.services.settings.room_opens_minutes_before
+    before = (await rooms.room_snapshot(db, room_id=room.id, default_minutes=default_minutes))[
+        "room"
+    ]
     await programme_edit.update_room_timing(
         db,
         room_id=room.id,
@@ -182,5 +186,6 @@ async def _apply(
             "premoderation": bool(values["premoderation"]),
         },
         now=console.services.clock.now(),
-        default_minutes=console.services.settings.room_opens_minutes_before,
+        default_minutes=default_minutes,
+        before=before,
     )
