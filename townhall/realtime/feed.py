@@ -208,25 +208,32 @@ class RoomFeed:
         self._signal()
 
     # ---- delivery ------------------------------------------------------------------------
+    def _entitled(self, visibility: str, participant: str | None) -> list[Connection]:
+        """The members who may see a non-public event: only staff, panel and the named
+        participant's own connections can (the audience sees public events alone), so the
+        check runs over those few, not over the room."""
+        candidates = {
+            *self.tiers["staff"],
+            *self.tiers["panel"],
+            *self.by_participant.get(participant or "", ()),
+        }
+        room_id = self.room_id
+        return [
+            c
+            for c in candidates
+            if (viewer := c.viewers.get(room_id)) is not None
+            and viewer.can_see(room_id, visibility, participant)
+        ]
+
     def _anyone_may_see(self, visibility: str, participant: str | None) -> bool:
-        if self.tiers["staff"]:
-            return True
-        if visibility == "panel":
-            return bool(self.tiers["panel"])
-        if visibility == "participant":
-            return bool(participant and self.by_participant.get(participant))
-        return visibility == "public" and bool(self.members)
+        if visibility == "public":
+            return bool(self.members)
+        return bool(self._entitled(visibility, participant))
 
     def _recipients(self, event: LoggedEvent) -> Any:
-        visibility = event.visibility
-        if visibility == "public":
+        if event.visibility == "public":
             return self.members
-        if visibility == "panel":
-            return (*self.tiers["staff"], *self.tiers["panel"])
-        if visibility == "staff":
-            return self.tiers["staff"]
-        own = self.by_participant.get(event.participant_id or "", ())
-        return {*self.tiers["staff"], *own}
+        return self._entitled(event.visibility, event.participant_id)
 
     def _advance(self, seq: int) -> None:
         self.last_seq = seq
