@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,6 +22,7 @@ from townhall.realtime import access_watch, qa
 from townhall.realtime.broker import make_broker
 from townhall.realtime.hub import Hub
 from townhall.settings import Settings, load_settings
+from townhall.shutdown import close_sockets_first
 from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
 from townhall.web.routes import build_routes
@@ -34,7 +35,11 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, close_on_signal: bool = False
+) -> Starlette:
+    """``close_on_signal``: SIGTERM/SIGINT close WebSockets with 1001 before the server stops
+    (:mod:`townhall.shutdown`); only for the process that serves."""
     settings = settings or load_settings()
     logging_filters.install()
 
@@ -64,7 +69,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.hub = hub
         await hub.start()
         try:
-            yield
+            with close_sockets_first(hub) if close_on_signal else nullcontext():
+                yield
         finally:
             await hub.stop()
             await engine.dispose()
@@ -84,4 +90,4 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 def app_from_environment() -> Starlette:
     """Uvicorn factory (``townhall.app:app_from_environment``) used by ``townhall serve``."""
-    return create_app(load_settings())
+    return create_app(load_settings(), close_on_signal=True)
