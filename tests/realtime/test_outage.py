@@ -4,7 +4,7 @@ The test takes the database away under the running server (connections refused, 
 so that it does not exist) and brings it back. Meanwhile the process stays live, says it is not
 ready and why, answers HTTP with 503 and ``Retry-After``, and answers WebSocket commands with the
 retryable error ``unavailable``; the sockets stay open. When the database returns, everything
-answers again within seconds, and no traceback was logged.
+answers again within seconds, and no request or command was logged as a bug.
 """
 
 from __future__ import annotations
@@ -121,4 +121,6 @@ async def test_database_outage_is_unavailable_then_recovers(production: Stack) -
     api_after = await get(server, f"/api/events/{EVENT}")
     joined = await client.join(production.rooms[WORKSHOP_2], within=15)
     assert (api_after.status_code, joined["type"], client.is_open) == (200, "room.snapshot", True)
-    assert "Traceback" not in server.log()
+    # Requests and commands were outages, not bugs: no "unhandled error", no "failed" command.
+    log = server.log()
+    assert ("unhandled error" in log, "RoomJoin failed" in log) == (False, False)
