@@ -124,3 +124,39 @@ async def test_database_outage_is_unavailable_then_recovers(production: Stack) -
     # Requests and commands were outages, not bugs: no "unhandled error", no "failed" command.
     log = server.log()
     assert ("unhandled error" in log, "RoomJoin failed" in log) == (False, False)
+
+
+async def test_readyz_names_redis_while_it_is_down(production: Stack) -> None:
+    redis_server = production.redis_server()
+    redis_server.start()
+    await redis_server.ready()
+    server = production.server("a", redis_url=redis_server.url)
+    await production.start(server)
+    before = await get(server, "/readyz")
+
+    redis_server.kill()
+
+    async def unready():
+        response = await get(server, "/readyz")
+        return response if response.status_code == 503 else None
+
+    during = await until(unready, "unready")
+    live = await get(server, "/livez")
+    redis_server.start()
+    await redis_server.ready()
+
+    async def ready_again():
+        response = await get(server, "/readyz")
+        return response if response.status_code == 200 else None
+
+    after = await until(ready_again, "ready again")
+
+    assert before.json() == {
+        "ready": True,
+        "checks": {"database": {"ok": True}, "redis": {"ok": True}},
+    }
+    assert during.json() == {
+        "ready": False,
+        "checks": {"database": {"ok": True}, "redis": {"ok": False, "error": ANY}},
+    }
+    assert (live.status_code, after.json()) == (200, before.json())
