@@ -30,7 +30,8 @@ SLUG = "mayors-summit-2021"
 JOIN = f"/api/events/{SLUG}/participants"
 SECRET = "b" * 32
 NOW = datetime(2021, 12, 8, 12, 50, tzinfo=UTC)
-HUGE_IDS = [2**31, 2**63, 2**70]
+# Beyond 32 bits, beyond 64 bits, and beyond the 4,300 digits Python's int() reads from text.
+HUGE_IDS = [str(2**31), str(2**63), str(2**70), "9" * 5000]
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ async def test_every_route_with_an_id_answers_huge_ids_with_404(organizer) -> No
         for huge in HUGE_IDS:
             path = template.replace("{slug}", SLUG)
             for name in ints:
-                path = path.replace(f"{{{name}:int}}", str(huge))
+                path = path.replace(f"{{{name}:int}}", huge)
             path = re.sub(r"\{[a-z_]+\}", "x", path)
             response = await organizer.request(method, path, headers=ORIGIN, data={})
             answers[(method, path)] = response.status_code
@@ -87,8 +88,8 @@ async def test_every_route_with_an_id_answers_huge_ids_with_404(organizer) -> No
     assert answers == expected
 
 
-@pytest.mark.parametrize("huge", HUGE_IDS)
-async def test_api_routes_with_huge_room_ids_give_typed_404(organizer, huge: int) -> None:
+@pytest.mark.parametrize("huge", HUGE_IDS, ids=["32-bit", "64-bit", "70-bit", "5000-digit"])
+async def test_api_routes_with_huge_room_ids_give_typed_404(organizer, huge: str) -> None:
     questions = await organizer.get(f"/api/rooms/{huge}/questions")
     rotate = await organizer.post(f"/api/rooms/{huge}/screen-key", headers=ORIGIN)
 
@@ -96,6 +97,17 @@ async def test_api_routes_with_huge_room_ids_give_typed_404(organizer, huge: int
         (404, "room.not_found"),
         (404, "room.not_found"),
     ]
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS, ids=["32-bit", "64-bit", "70-bit", "5000-digit"])
+async def test_invitation_for_a_huge_session_id_is_refused_in_the_form(organizer, huge) -> None:
+    response = await organizer.post(
+        f"/events/{SLUG}/console/invitations",
+        data={"role": "moderator", "session": huge, "person": "", "label": "M", "days": "30"},
+        headers=ORIGIN,
+    )
+
+    assert (response.status_code, "no such session in this event" in response.text) == (422, True)
 
 
 async def test_audit_page_beyond_the_last_possible_page_is_a_bad_request(organizer) -> None:

@@ -157,6 +157,8 @@ async def issue(request: Request) -> Response:
 def _id(raw: str) -> int | None:
     if not (raw.isascii() and raw.isdigit()):
         return None
+    if len(raw.lstrip("0")) > len(str(MAX_ROW_ID)):
+        return 0
     number = int(raw)
     return number if number <= MAX_ROW_ID else 0  # no row has id 0: "no such session"
 

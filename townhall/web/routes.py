@@ -25,6 +25,9 @@ class RowIdConvertor(IntegerConvertor):
     """``[0-9]+`` as a row id: numbers beyond the id column's range become 0, which no row has."""
 
     def convert(self, value: str) -> int:
+        # Length first: int() refuses strings of over 4,300 digits (a ValueError, so a 500).
+        if len(value.lstrip("0")) > len(str(MAX_ROW_ID)):
+            return 0
         number = int(value)
         return number if number <= MAX_ROW_ID else 0
 
