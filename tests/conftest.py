@@ -25,7 +25,6 @@ from townhall.platform.programme_spec import ProgrammeSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMIT_FILE = ROOT / "programmes" / "mayors-summit-2021.toml"
-SHARED = ROOT.parent / "shared"
 PG_ADMIN_DSN = os.environ.get("TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEMPLATE_DB = f"townhall_tpl_{os.getpid()}"

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMIT = ROOT / "programmes" / "mayors-summit-2021.toml"
-DEMOCON = ROOT.parent / "shared" / "schemas" / "examples" / "pretalx-democon.schedule.json"
+DEMOCON = ROOT / "tests" / "data" / "examples" / "pretalx-democon.schedule.json"
 
 
 @pytest.fixture

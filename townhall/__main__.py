@@ -127,7 +127,10 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
         # Above the application's own limit, so oversized messages get a typed error.
         ws_max_size=max(1024 * 1024, 2 * settings.ws_max_message_bytes),
         ws_per_message_deflate=False,
+        # Behind a reverse proxy, the client is the address the proxy forwards, so rate limits
+        # (new identities per address) count each person, not the proxy.
         proxy_headers=True,
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
         log_level=settings.log_level,
         workers=settings.workers if settings.workers > 1 else None,
     )

@@ -11,7 +11,7 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -36,6 +36,7 @@ from townhall.realtime.snapshots import Snapshots
 from townhall.realtime.transport import KeepRawSend
 from townhall.realtime.viewer_resolution import ViewerResolution
 from townhall.settings import Settings, load_settings
+from townhall.shutdown import close_sockets_first
 from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
 from townhall.web.routes import build_routes
@@ -111,7 +112,11 @@ def build_hub(
     return hub
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, close_on_signal: bool = False
+) -> Starlette:
+    """``close_on_signal``: SIGTERM/SIGINT close WebSockets with 1001 before the server stops
+    (:mod:`townhall.shutdown`); only for the process that serves."""
     settings = settings or load_settings()
     logging_filters.install()
     gc_pauses = GcPauses()
@@ -142,7 +147,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await hub.start()
         gc_pauses.install()
         try:
-            yield
+            with close_sockets_first(hub) if close_on_signal else nullcontext():
+                yield
         finally:
             gc_pauses.uninstall()
             await hub.stop()
@@ -164,4 +170,4 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 def app_from_environment() -> Starlette:
     """Uvicorn factory (``townhall.app:app_from_environment``) used by ``townhall serve``."""
-    return create_app(load_settings())
+    return create_app(load_settings(), close_on_signal=True)

@@ -7,6 +7,7 @@ build :class:`Settings` directly instead of touching ``os.environ``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -35,6 +36,9 @@ class Settings:
     now: datetime | None = None
     allowed_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ("*",)
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the reverse proxy's
+    # addresses or networks; * for any): each client then counts as its own address.
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
     log_level: str = "info"
     room_opens_minutes_before: int = 15
     replay_window: int = 1000
@@ -127,6 +131,20 @@ def _parse_list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _parse_peers(name: str, raw: str) -> tuple[str, ...]:
+    peers = _parse_list(raw)
+    for peer in peers:
+        if peer == "*":
+            continue
+        try:
+            ipaddress.ip_network(peer, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"{name}: expected IP addresses or networks (comma-separated) or *, got {peer!r}"
+            ) from None
+    return ("*",) if "*" in peers else peers
+
+
 DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg", "postgresql")
 
 
@@ -201,6 +219,8 @@ def load_settings(
         values["allowed_origins"] = tuple(o.rstrip("/") for o in _parse_list(raw))
     if (raw := get("ALLOWED_HOSTS")) is not None:
         values["allowed_hosts"] = _parse_list(raw) or ("*",)
+    if (raw := get("FORWARDED_ALLOW_IPS")) is not None:
+        values["forwarded_allow_ips"] = _parse_peers(PREFIX + "FORWARDED_ALLOW_IPS", raw)
     if (raw := get("LOG_LEVEL")) is not None:
         level = raw.lower()
         if level not in {"critical", "error", "warning", "info", "debug"}:

@@ -37,11 +37,7 @@ from townhall.web.exports import render_export
 from townhall.web.programme_json import display_name
 
 DEMOCON = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "schemas"
-    / "examples"
-    / "pretalx-democon.schedule.json"
+    Path(__file__).resolve().parents[1] / "data" / "examples" / "pretalx-democon.schedule.json"
 )
 SOURCE = "democon.json"
 

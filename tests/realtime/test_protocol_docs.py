@@ -249,6 +249,46 @@ def test_asyncapi_server_payload_has_exactly_the_struct_fields(kind: str) -> Non
     assert set(payload["required"]) == always | {"type"}
 
 
+def _integer_bounds(node: Any, resolve: Any) -> set[tuple[object, object]]:
+    """(minimum, maximum) of every integer branch of a JSON schema, $refs resolved."""
+    if not isinstance(node, dict):
+        return set()
+    if "$ref" in node:
+        return _integer_bounds(resolve(node["$ref"]), resolve)
+    branches = node.get("oneOf") or node.get("anyOf")
+    if branches:
+        return set().union(*(_integer_bounds(b, resolve) for b in branches))
+    types = node.get("type")
+    if types == "integer" or (isinstance(types, list) and "integer" in types):
+        return {(node.get("minimum"), node.get("maximum"))}
+    return set()
+
+
+@pytest.mark.parametrize("kind", sorted(messages.COMMAND_TYPES))
+def test_asyncapi_command_integer_ranges_are_the_structs(kind: str) -> None:
+    """Ids and counters carry the ranges the decoder enforces (message.invalid beyond)."""
+    [schema], components = msgspec.json.schema_components([messages.COMMAND_TYPES[kind]])
+    struct_schema = components[schema["$ref"].rsplit("/", 1)[1]]
+    document = asyncapi()
+
+    def of_structs(ref: str) -> Any:
+        return components[ref.rsplit("/", 1)[1]]
+
+    def of_document(ref: str) -> Any:
+        node: Any = document
+        for part in ref.removeprefix("#/").split("/"):
+            node = node[part]
+        return node
+
+    payload = messages_by_type()[kind]["payload"]["properties"]
+    for name, field_schema in struct_schema["properties"].items():
+        if name == "ref":
+            continue
+        assert _integer_bounds(payload[name], of_document) == _integer_bounds(
+            field_schema, of_structs
+        ), name
+
+
 def _refs(node: Any) -> list[str]:
     if isinstance(node, dict):
         own = [node["$ref"]] if "$ref" in node else []

@@ -138,3 +138,34 @@ async def test_commands_before_joining_are_not_joined(shared_production) -> None
     ]
     assert answers == [error("room.not_joined", ANY)] * 3
     await assert_usable(moderator, server)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        {"type": "room.join", "room": 2**31},
+        {"type": "room.join", "room": 1, "since": {"epoch": "e", "seq": 2**63}},
+        {"type": "question.vote", "room": 1, "question": 2**64 + 1},
+        {"type": "question.merge", "room": 1, "question": 1, "into": -(2**40)},
+        {"type": "question.pin", "room": 1, "question": 1, "position": 2**70},
+    ],
+    ids=["room", "seq", "question", "into", "position"],
+)
+async def test_ids_beyond_32_bits_are_invalid(
+    command: dict[str, object], audience: Client, shared_production
+) -> None:
+    await audience.send({**command, "ref": "r-huge"})
+    assert await audience.recv_until(lambda m: m["type"] == "error") == error(
+        "message.invalid", "r-huge"
+    )
+    await assert_usable(audience, shared_production[1])
+
+
+async def test_json_nested_a_thousand_deep_is_malformed(
+    audience: Client, shared_production
+) -> None:
+    frame = '{"type": "ping", "ref": "deep", "x": ' + "[" * 1000 + "]" * 1000 + "}"
+    await audience.send(frame)
+    assert len(frame) < 2100
+    assert await audience.recv_until(lambda m: m["type"] == "error") == error("message.malformed")
+    await assert_usable(audience, shared_production[1])

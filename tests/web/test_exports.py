@@ -27,7 +27,7 @@ from townhall.web.exports import render_export, session_ics
 from townhall.web.exports.c3voc import event_guid, schedule_document
 from townhall.web.routes import build_routes
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[1] / "data"
 BASE = "http://testserver"
 SLUG = "mayors-summit-2021"
 ISTANBUL = ZoneInfo("Europe/Istanbul")

@@ -13,12 +13,15 @@ from .errors import Forbidden, Invalid
 from .models import Participant
 
 MAX_NAME = 60
+# Unicode categories refused in display names (white space among them is folded instead):
+# control, format (invisible and bidirectional marks), private use and surrogates.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs"})
 
 
 def clean_display_name(raw: str | None) -> str:
     """Trim, fold runs of white space and refuse control characters; empty gets a guest name."""
     text = " ".join((raw or "").split())
-    if any(unicodedata.category(ch) in {"Cc", "Cf", "Co", "Cs"} for ch in text):
+    if any(unicodedata.category(ch) in REFUSED_CATEGORIES for ch in text):
         raise Invalid(
             "display names cannot contain control characters", code="participant.invalid_name"
         )

@@ -34,6 +34,10 @@ class Broker(Protocol):
 
     def health(self) -> dict[str, object]: ...
 
+    async def ping(self) -> None:
+        """Return when the broker answers; raise when it does not."""
+        ...
+
 
 class MemoryBroker:
     """One process: channels are a set of names, state lives in dicts."""
@@ -78,3 +82,6 @@ class MemoryBroker:
 
     def health(self) -> dict[str, object]:
         return {"broker": "memory", "connected": True}
+
+    async def ping(self) -> None:
+        return None

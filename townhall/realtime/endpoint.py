@@ -15,6 +15,7 @@ from collections import deque
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from townhall.platform.errors import DomainError, RateLimited
+from townhall.platform.outage import RETRY_AFTER, database_unavailable, describe
 
 from .commands import NO_REPLY, dispatch
 from .connection import Connection
@@ -91,7 +92,20 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             except DomainError as exc:
                 connection.send(error(command.ref, exc.code, exc.message, **exc.details))
                 continue
-            except Exception:
+            except Exception as exc:
+                if database_unavailable(exc):  # an outage, not a bug: the client retries
+                    log.warning(
+                        "%s: database unavailable: %s", command.__class__.__name__, describe(exc)
+                    )
+                    connection.send(
+                        error(
+                            command.ref,
+                            "unavailable",
+                            "The service is briefly unavailable; retry shortly.",
+                            retry_after=RETRY_AFTER,
+                        )
+                    )
+                    continue
                 log.exception("command %s failed", type(command).__name__)
                 connection.send(error(command.ref, "internal", "Something went wrong on our side."))
                 continue

@@ -8,11 +8,18 @@ module.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
+from townhall.platform.models import MAX_ROW_ID
+
 PROTOCOL_VERSION = 1
+
+# Ids and counters name rows and columns of 32-bit integers: larger values are refused here,
+# with a typed error, instead of failing in the database.
+RowId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ROW_ID)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_ROW_ID)]
 
 # Close codes (the 4000-4999 range is the application's).
 CLOSE_POLICY = 1008  # junk, forbidden origin, revoked access
@@ -24,7 +31,7 @@ CLOSE_GOING_AWAY = 1001  # server shutting down; reconnect (another process take
 
 class Since(msgspec.Struct, forbid_unknown_fields=True):
     epoch: str
-    seq: int
+    seq: Count
 
 
 class _Command(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
@@ -34,13 +41,13 @@ class _Command(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_
 
 
 class RoomJoin(_Command, tag="room.join"):
-    room: int
+    room: RowId
     since: Since | None = None
     presence: bool = True  # staff may watch without being listed (organizer overview)
 
 
 class RoomLeave(_Command, tag="room.leave"):
-    room: int
+    room: RowId
 
 
 class Ping(_Command, tag="ping"):
@@ -51,13 +58,13 @@ class RoomSetState(_Command, tag="room.set_state"):
     """A moderator's override of the lifecycle: open now, go live, end, reopen, follow schedule."""
 
     needs_room: ClassVar[bool] = True
-    room: int
+    room: RowId
     action: str  # open | go_live | end | reopen | archive | follow_schedule
 
 
 class RoomUpdate(_Command, tag="room.update"):
     needs_room: ClassVar[bool] = True
-    room: int
+    room: RowId
     stage_url: str | None = None
     stream_url: str | None = None
     premoderation: bool | None = None
@@ -65,7 +72,7 @@ class RoomUpdate(_Command, tag="room.update"):
 
 class QuestionSubmit(_Command, tag="question.submit"):
     needs_room: ClassVar[bool] = True
-    room: int
+    room: RowId
     text: str
     anonymous: bool = False
     to: str | None = None  # key of a panelist of the session
@@ -73,8 +80,8 @@ class QuestionSubmit(_Command, tag="question.submit"):
 
 class _QuestionCommand(_Command, kw_only=True):
     needs_room: ClassVar[bool] = True
-    room: int
-    question: int
+    room: RowId
+    question: RowId
 
 
 class QuestionVote(_QuestionCommand, tag="question.vote"):
@@ -98,15 +105,15 @@ class QuestionEdit(_QuestionCommand, tag="question.edit"):
 
 
 class QuestionMerge(_QuestionCommand, tag="question.merge"):
-    into: int
+    into: RowId
 
 
 class QuestionPutOnAir(_Command, tag="question.put_on_air"):
     """Put a question on air; ``question: null`` takes the current one off."""
 
     needs_room: ClassVar[bool] = True
-    room: int
-    question: int | None
+    room: RowId
+    question: RowId | None
 
 
 class QuestionMarkAnswered(_QuestionCommand, tag="question.mark_answered"):
@@ -118,7 +125,7 @@ class QuestionArchive(_QuestionCommand, tag="question.archive"):
 
 
 class QuestionPin(_QuestionCommand, tag="question.pin"):
-    position: int | None = 0  # null unpins
+    position: Count | None = 0  # null unpins
 
 
 class QuestionAssign(_QuestionCommand, tag="question.assign"):
@@ -127,7 +134,7 @@ class QuestionAssign(_QuestionCommand, tag="question.assign"):
 
 class ParticipantBan(_Command, tag="participant.ban"):
     needs_room: ClassVar[bool] = True
-    room: int
+    room: RowId
     participant: str
 
 
@@ -193,6 +200,12 @@ def decode_command(frame: str | bytes) -> Command:
         return decoder.decode(frame)
     except msgspec.DecodeError as exc:
         raise _explain(frame, exc) from None
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _too_deep() -> ProtocolError:
+    return ProtocolError("message.malformed", "The message nests too deeply.")
 
 
 def _explain(frame: str | bytes, exc: msgspec.DecodeError) -> ProtocolError:
@@ -200,6 +213,8 @@ def _explain(frame: str | bytes, exc: msgspec.DecodeError) -> ProtocolError:
         raw = msgspec.json.decode(frame)
     except msgspec.DecodeError:
         return ProtocolError("message.malformed", "The message is not valid JSON.")
+    except RecursionError:
+        return _too_deep()
     if not isinstance(raw, dict):
         return ProtocolError("message.malformed", "A message must be a JSON object.")
     ref = raw.get("ref") if isinstance(raw.get("ref"), str | int) else None

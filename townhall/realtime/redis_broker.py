@@ -179,6 +179,9 @@ class RedisBroker:
             return max(ttl_ms, 1) / 1000
         return 0.0
 
+    async def ping(self) -> None:
+        await self.redis.ping()
+
     def health(self) -> dict[str, object]:
         return {
             "broker": "redis",

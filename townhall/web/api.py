@@ -137,6 +137,8 @@ async def read_json_object(request: Request, *, allowed: set[str]) -> dict[str, 
         body = json.loads(await request.body() or b"{}")
     except ValueError:
         raise Invalid("the body is not valid JSON", code="request.malformed") from None
+    except RecursionError:
+        raise Invalid("the body nests too deeply", code="request.malformed") from None
     if not isinstance(body, dict):
         raise Invalid("the body must be a JSON object", code="request.malformed")
     unknown = sorted(set(body) - allowed)

@@ -13,16 +13,18 @@ import io
 import json
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from townhall.platform import access
-from townhall.platform.models import AuditEntry
+from townhall.platform.models import MAX_ROW_ID, AuditEntry
 
 from .console import open_console, render_console
 from .services import services_of
 
 PAGE_SIZE = 50
+MAX_PAGE = MAX_ROW_ID // PAGE_SIZE  # entries have 32-bit ids: no log has more pages
 EVERYTHING = 10**9
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ("id", "at", "actor", "action", "room", "target", "details")
@@ -55,6 +57,8 @@ async def page(request: Request) -> Response:
         number = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
         number = 1
+    if number > MAX_PAGE:
+        raise HTTPException(400, f"There is no page {number}: pages go up to {MAX_PAGE}.")
     async with services_of(request).db() as db:
         console = await open_console(request, db)
         # One more than the page shows, to know whether an older page exists.

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from townhall.platform import access, programme
 from townhall.platform.errors import Invalid, InvalidState, NotFound
 from townhall.platform.invitation_links import resend_invitation
-from townhall.platform.models import Invitation
+from townhall.platform.models import MAX_ROW_ID, Invitation
 from townhall.realtime.identity import invitation_token
 
 from .console import Console, open_console, render_console, see_other
@@ -155,7 +155,12 @@ async def issue(request: Request) -> Response:
 
 
 def _id(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() else None
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    if len(raw.lstrip("0")) > len(str(MAX_ROW_ID)):
+        return 0
+    number = int(raw)
+    return number if number <= MAX_ROW_ID else 0  # no row has id 0: "no such session"
 
 
 async def _invitation(db: Any, console: Console, invitation_id: int) -> Invitation:

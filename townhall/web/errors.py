@@ -1,9 +1,15 @@
-"""Domain errors and HTTP errors, mapped once: JSON for the API, a page for browsers."""
+"""Domain errors and HTTP errors, mapped once: JSON for the API, a page for browsers.
+
+A database outage (:func:`townhall.platform.outage.database_unavailable`) is answered 503 with
+``Retry-After`` and the code ``unavailable``, logged in one line; other failures are bugs: 500,
+logged with their traceback.
+"""
 
 from __future__ import annotations
 
 import logging
 
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -17,6 +23,7 @@ from townhall.platform.errors import (
     NotFound,
     RateLimited,
 )
+from townhall.platform.outage import RETRY_AFTER, database_unavailable, describe
 
 from .services import services_of
 
@@ -41,6 +48,7 @@ HTTP_CODES = {
     415: "request.media_type",
     422: "invalid",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 
@@ -88,8 +96,31 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, "internal", "Something went wrong on our side.")
 
 
+async def on_database_error(request: Request, exc: Exception) -> Response:
+    if not database_unavailable(exc):
+        return await on_unexpected(request, exc)
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, describe(exc)
+    )
+    return unavailable(request)
+
+
+def unavailable(request: Request) -> Response:
+    return error_response(
+        request,
+        503,
+        "unavailable",
+        "The service is briefly unavailable; please try again in a few seconds.",
+        {"retry_after": RETRY_AFTER},
+    )
+
+
 EXCEPTION_HANDLERS = {
     DomainError: on_domain_error,
     HTTPException: on_http_error,
+    # Handled here, not by the catch-all below (which Starlette re-raises after answering).
+    sa_exc.DBAPIError: on_database_error,
+    sa_exc.TimeoutError: on_database_error,
+    OSError: on_database_error,
     Exception: on_unexpected,
 }

@@ -6,12 +6,17 @@ that every ``/api`` route is documented and that the documented shapes match rea
 
 from __future__ import annotations
 
+import functools
+import sys
+import unicodedata
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from townhall import __version__
+from townhall.platform.models import MAX_ROW_ID
+from townhall.platform.participants import MAX_NAME, REFUSED_CATEGORIES
 from townhall.platform.programme_spec import FORMATS, PERSON_TEXT_FIELDS, ROLES, STATUSES
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -33,8 +38,40 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _escape(code: int) -> str:
+    # Beyond the BMP, regex dialects disagree on escapes (\U, \u{…}); the character itself
+    # reads the same in all of them.
+    return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+
+@functools.cache
+def display_name_pattern() -> str:
+    """The characters a display name may hold, as the server decides (white space is folded;
+    other control, format, private-use and surrogate characters are refused)."""
+    ranges: list[list[int]] = []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        # Surrogates are no characters: regex engines cannot name them (the server refuses
+        # the lone-surrogate escapes a JSON text may still carry, as the description says).
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        if unicodedata.category(char) in REFUSED_CATEGORIES and not char.isspace():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    refused = "".join(
+        _escape(low) + (f"-{_escape(high)}" if high > low else "") for low, high in ranges
+    )
+    return f"^[^{refused}]*$"
+
+
+ROW_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
-ROOM = {"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+ROOM = {"name": "room_id", "in": "path", "required": True, "schema": ROW_ID}
+UNAVAILABLE = _error(
+    "the database does not answer (code unavailable); retry after the Retry-After header's seconds"
+) | {"headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}}
 ETAG = {"ETag": {"schema": {"type": "string"}, "description": "send it back in If-None-Match"}}
 
 SCHEMAS: dict[str, Any] = {
@@ -210,7 +247,14 @@ PATHS: dict[str, Any] = {
                             "type": "object",
                             "additionalProperties": False,
                             "properties": {
-                                "display_name": {"type": ["string", "null"], "maxLength": 60},
+                                "display_name": {
+                                    "type": ["string", "null"],
+                                    "maxLength": MAX_NAME,
+                                    "description": "runs of white space are folded to one "
+                                    "space; control, format and private-use characters (and "
+                                    "lone surrogate escapes) are refused; empty gets a guest "
+                                    "name",
+                                },
                                 "access_code": {
                                     "type": ["string", "null"],
                                     "description": "required when the event has an access code",
@@ -227,7 +271,12 @@ PATHS: dict[str, Any] = {
                     "came from another site (csrf.origin)"
                 ),
                 "404": _error("no event has this slug"),
-                "422": _error("invalid body or display name"),
+                "413": _error("the body is over 1 MiB (request.too_large)"),
+                "422": _error(
+                    "not a JSON object (request.malformed, request.media_type), an unknown "
+                    "field (request.unknown_field) or an invalid display name "
+                    "(participant.invalid_name, participant.name_too_long)"
+                ),
                 "429": _error("too many identities from this address; see retry_after"),
             },
         }
@@ -241,6 +290,25 @@ def extend(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> None
     SCHEMAS.update(schemas or {})
 
 
+def _with_outages(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation reads the database, so any may answer 503 while it is away."""
+    return {
+        path: {
+            method: operation | {"responses": operation["responses"] | {"503": UNAVAILABLE}}
+            for method, operation in operations.items()
+        }
+        for path, operations in paths.items()
+    }
+
+
+def _with_name_pattern(paths: dict[str, Any]) -> dict[str, Any]:
+    """The display-name pattern is computed on first use (it scans all of Unicode once)."""
+    display_name = paths["/api/events/{slug}/participants"]["post"]["requestBody"]["content"]
+    schema = display_name["application/json"]["schema"]["properties"]["display_name"]
+    schema["pattern"] = display_name_pattern()
+    return paths
+
+
 def document(public_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -251,7 +319,7 @@ def document(public_url: str) -> dict[str, Any]:
             "protocol (WebSocket /ws) is described in docs/protocol.md and docs/asyncapi.yaml.",
         },
         "servers": [{"url": public_url}],
-        "paths": PATHS,
+        "paths": _with_name_pattern(_with_outages(PATHS)),
         "components": {"schemas": SCHEMAS},
     }
 

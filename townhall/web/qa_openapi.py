@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from townhall.platform.models import MAX_ROW_ID
+
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _INSTANT = {"type": ["string", "null"], "format": "date-time"}
 _PERSON = {
@@ -57,11 +59,17 @@ _STAFF_ERRORS = {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     },
     "404": {
-        "description": "no such room",
+        "description": "no such room (room.not_found)",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     },
 }
-_ROOM_PARAMETER = {"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ROOM_PARAMETER = {
+    "name": "room_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID},
+    "description": "a room id; any other number is answered 404",
+}
 
 
 def _json_body(description: str, schema: str) -> dict[str, Any]:

@@ -1,23 +1,59 @@
-"""The route table: pages, JSON API, exports, static files and the WebSocket endpoint."""
+"""The route table: pages, JSON API, exports, static files and the WebSocket endpoint.
+
+Every ``{name:int}`` path parameter names a row, whose id is a 32-bit integer: a larger number
+in the path names no row and is answered 404 like any unknown id, instead of overflowing the
+database driver (:class:`RowIdConvertor`).
+"""
 
 from __future__ import annotations
 
+from starlette.convertors import IntegerConvertor
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from townhall.platform.models import MAX_ROW_ID
 from townhall.realtime.endpoint import websocket_endpoint
 
-from . import api, invitation_pages, openapi, pages, room_pages
+from . import api, invitation_pages, openapi, operations, pages, room_pages
 from .console_routes import CONSOLE_ROUTES
 from .export_routes import EXPORT_ROUTES
 from .qa_routes import QA_ROUTES
 from .templating import STATIC
 
 
+class RowIdConvertor(IntegerConvertor):
+    """``[0-9]+`` as a row id: numbers beyond the id column's range become 0, which no row has."""
+
+    def convert(self, value: str) -> int:
+        # Length first: int() refuses strings of over 4,300 digits (a ValueError, so a 500).
+        if len(value.lstrip("0")) > len(str(MAX_ROW_ID)):
+            return 0
+        number = int(value)
+        return number if number <= MAX_ROW_ID else 0
+
+
+ROW_ID = RowIdConvertor()
+
+
+def bounded_ids(routes: list[BaseRoute]) -> list[BaseRoute]:
+    for route in routes:
+        if isinstance(route, Route):
+            for name, convertor in route.param_convertors.items():
+                if type(convertor) is IntegerConvertor:
+                    route.param_convertors[name] = ROW_ID
+    return routes
+
+
 def build_routes() -> list[BaseRoute]:
+    return bounded_ids(_routes())
+
+
+def _routes() -> list[BaseRoute]:
     return [
         Route("/", pages.home, name="home"),
         Route("/healthz", api.health, name="health"),
+        Route("/livez", operations.livez, name="livez"),
+        Route("/readyz", operations.readyz, name="readyz"),
         Route("/openapi.json", openapi.openapi_json, name="openapi"),
         Route("/api/events", api.list_events, name="api_events"),
         Route("/api/events/{slug}", api.show_event, name="api_event"),
