@@ -93,3 +93,35 @@ def test_cli_invite_prints_the_link_on_its_last_line(townhall) -> None:
         1,
         "townhall invite: a moderator invitation needs a session or a person of the programme",
     )
+
+
+def test_cli_invite_for_a_slot_names_the_slot(townhall) -> None:
+    townhall("programme", "import", str(SUMMIT))
+    result = townhall(
+        "invite",
+        "panelist",
+        "--event",
+        "mayors-summit-2021",
+        "--session",
+        "workshop-1-building-resilience",
+        "--slot",
+        "Paris",
+    )
+    unknown = townhall(
+        "invite",
+        "panelist",
+        "--event",
+        "mayors-summit-2021",
+        "--slot",
+        "Paris",
+        ok=False,
+    )
+    lines = result.stdout.strip().splitlines()
+    assert (lines[0], lines[-1].startswith("https://events.example.org/invitations/")) == (
+        "panelist invitation for Mayor of Paris, valid 30 days:",
+        True,
+    )
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        1,
+        "townhall invite: --slot needs --session",
+    )

@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--event", required=True, help="event slug")
     invite.add_argument("--session", help="programme session slug (moderators, panelists)")
     invite.add_argument("--person", help="programme person: key, name or a unique part of it")
+    invite.add_argument(
+        "--slot",
+        help='a slot of --session ("Paris", its key or its position from 1): the invitee '
+        "becomes that slot",
+    )
     invite.add_argument("--days", type=int, default=30, help="days the link stays valid (1-365)")
     invite.set_defaults(handler=run_invite)
     return parser
@@ -81,7 +86,11 @@ def run_invite(settings: Settings, args: argparse.Namespace) -> int:
     if not 1 <= args.days <= 365:
         print("townhall invite: --days must be between 1 and 365", file=sys.stderr)
         return 2
-    return run_async(invite(settings, args.role, args.event, args.session, args.person, args.days))
+    return run_async(
+        invite(
+            settings, args.role, args.event, args.session, args.person, args.days, slot=args.slot
+        )
+    )
 
 
 def run_async(work: Awaitable[int]) -> int:

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from townhall.platform import access, programme
+from townhall.platform import access, programme, seats
 from townhall.platform.clock import SystemClock
 from townhall.platform.db import make_engine, make_sessionmaker
-from townhall.platform.errors import DomainError
+from townhall.platform.errors import DomainError, Invalid
 from townhall.platform.models import Invitation
 from townhall.realtime.identity import invitation_token
 from townhall.settings import Settings
@@ -30,6 +30,7 @@ async def issue_invitation(
     person_name: str | None,
     days: int,
     created_by: str,
+    slot: str | None = None,
 ) -> Invitation:
     event = await programme.get_event(db, slug=event_slug)
     session_id = person_id = None
@@ -37,6 +38,10 @@ async def issue_invitation(
         session_id = (await programme.get_session(db, event_id=event.id, slug=session_slug)).id
     if person_name:
         person_id = (await access.find_person(db, event_id=event.id, name=person_name)).id
+    if slot:
+        if session_id is None:
+            raise Invalid("--slot needs --session", code="invitation.scope")
+        person_id = (await seats.find_slot(db, session_id=session_id, slot=slot)).person.id
     invitation = await access.create_invitation(
         db,
         event_id=event.id,
@@ -54,13 +59,19 @@ async def issue_invitation(
         action="invitation.created",
         target=f"invitation {invitation.id}",
         now=SystemClock().now(),
-        data={"role": role, "session": session_slug, "person": person_name},
+        data={"role": role, "session": session_slug, "person": person_name, "slot": slot},
     )
     return await access.get_invitation(db, invitation_id=invitation.id)
 
 
 async def invite(
-    settings: Settings, role: str, event: str, session: str | None, person: str | None, days: int
+    settings: Settings,
+    role: str,
+    event: str,
+    session: str | None,
+    person: str | None,
+    days: int,
+    slot: str | None = None,
 ) -> int:
     engine = make_engine(settings.database_url)
     try:
@@ -74,6 +85,7 @@ async def invite(
                     person_name=person,
                     days=days,
                     created_by="command line",
+                    slot=slot,
                 )
             except DomainError as exc:
                 print(f"townhall invite: {exc.message}", file=sys.stderr)
@@ -88,13 +100,16 @@ async def invite(
 
 
 # Who `make run` invites, so a newcomer can try every role at once.
+# (role, session, person, slot, note)
+WORKSHOP_1 = "workshop-1-building-resilience"
 DEMO_INVITATIONS = (
-    ("organizer", None, None, "Organizer"),
-    ("moderator", None, "Güldem Özdoğan", "moderates Thematic workshop 1"),
-    ("panelist", None, "Sameh Wahba", "introduces Thematic workshop 1"),
-    ("panelist", None, "Lina Liakou", "introduces Thematic workshop 1"),
-    ("moderator", None, "Begüm Özden Fırat", "moderates Thematic workshop 3"),
-    ("panelist", None, "Eric Rosand", "introduces Thematic workshop 3"),
+    ("organizer", None, None, None, "Organizer"),
+    ("moderator", None, "Güldem Özdoğan", None, "moderates Thematic workshop 1"),
+    ("panelist", None, "Sameh Wahba", None, "introduces Thematic workshop 1"),
+    ("panelist", None, "Lina Liakou", None, "introduces Thematic workshop 1"),
+    ("panelist", WORKSHOP_1, None, "Paris", "the Paris seat on Thematic workshop 1's panel"),
+    ("moderator", None, "Begüm Özden Fırat", None, "moderates Thematic workshop 3"),
+    ("panelist", None, "Eric Rosand", None, "introduces Thematic workshop 3"),
 )
 
 
@@ -104,13 +119,16 @@ async def demo_links(db: AsyncSession, settings: Settings, event_slug: str) -> l
     existing = await access.list_invitations(db, event_id=event.id)
     now = SystemClock().now()
     lines = []
-    for role, session, person, note in DEMO_INVITATIONS:
+    for role, session, person, slot, note in DEMO_INVITATIONS:
         try:
             person_id = (
                 (await access.find_person(db, event_id=event.id, name=person)).id
                 if person
                 else None
             )
+            if slot and session:
+                found = await programme.get_session(db, event_id=event.id, slug=session)
+                person_id = (await seats.find_slot(db, session_id=found.id, slot=slot)).person.id
         except DomainError:
             continue
         invitation = next(
@@ -133,6 +151,7 @@ async def demo_links(db: AsyncSession, settings: Settings, event_slug: str) -> l
                 person_name=person,
                 days=30,
                 created_by="make run",
+                slot=slot,
             )
         if role == "organizer":
             label = "Organizer (the whole event, with the console)"
