@@ -37,6 +37,10 @@ def apply(state: dict[str, Any], name: str, data: dict[str, Any]) -> dict[str, A
             question["pinned"] = (
                 data["pinned"].index(question["id"]) if question["id"] in data["pinned"] else None
             )
+    elif name == "backstage.sent":
+        messages = state.setdefault("backstage", [])
+        if all(m["id"] != data["message"]["id"] for m in messages):
+            messages.append(data["message"])
     elif name == "floor.airtime_changed":
         state["floor_airtime"] = data["airtime"]
     elif name.startswith("floor."):

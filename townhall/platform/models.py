@@ -213,7 +213,8 @@ class RoomEvent(Base):
     seq: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(80))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # public | panel | staff | participant (then participant_id names who)
+    # public | panel | staff | participant | backstage | backstage_to (participant and
+    # backstage_to: participant_id names who, besides the staff)
     visibility: Mapped[str] = mapped_column(String(20), default="public")
     participant_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
