@@ -24,7 +24,7 @@ commit (PostgreSQL), so two changes of one floor never interleave.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -50,7 +50,7 @@ MAX_TURN_SECONDS = 4 * 60 * 60
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def request_json(request: FloorRequest, keys: dict[int, str]) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def turn_json(request: FloorRequest, keys: dict[int, str]) -> dict[str, Any]:
 
 
 async def _room(db: AsyncSession, room_id: int) -> Room:
-    room = await db.get(Room, room_id, populate_existing=True)
+    room = await db.get(Room, room_id)
     if room is None:
         raise NotFound(f"room {room_id} does not exist", code="room.not_found")
     return room
@@ -178,6 +178,7 @@ async def _lock(db: AsyncSession, room_id: int, version: int | None) -> Room:
         )
     )
     room = await _room(db, room_id)
+    await db.refresh(room, ["floor_version", "state", "speaking_time_minutes"])
     if changed.rowcount != 1:
         raise Conflict(
             "another moderator changed the floor first",

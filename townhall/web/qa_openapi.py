@@ -62,6 +62,8 @@ _STAFF_ERRORS = {
     },
 }
 _ROOM_PARAMETER = {"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+# Shared with the other staff-only room exports (``record_routes``).
+STAFF_ERRORS, ROOM_PARAMETER = _STAFF_ERRORS, _ROOM_PARAMETER
 
 
 def _json_body(description: str, schema: str) -> dict[str, Any]:
