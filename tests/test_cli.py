@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from townhall.cli_access import demo_links
+from townhall.platform import programme
+from townhall.platform.db import make_engine, make_sessionmaker
+from townhall.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 SUMMIT = ROOT / "programmes" / "mayors-summit-2021.toml"
 DEMOCON = ROOT.parent / "shared" / "schemas" / "examples" / "pretalx-democon.schedule.json"
@@ -124,4 +129,27 @@ def test_cli_invite_for_a_slot_names_the_slot(townhall) -> None:
     assert (unknown.returncode, unknown.stderr.strip()) == (
         1,
         "townhall invite: --slot needs --session",
+    )
+
+
+async def test_make_run_links_include_the_paris_seat(sqlite_database_url, summit_spec) -> None:
+    settings = Settings(
+        database_url=sqlite_database_url,
+        public_url="https://events.example.org",
+        secret_key="cli-test-secret-0123456789",
+    )
+    engine = make_engine(sqlite_database_url)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            await programme.import_programme(db, spec=summit_spec)
+            await db.commit()
+            first = await demo_links(db, settings, "mayors-summit-2021")
+            again = await demo_links(db, settings, "mayors-summit-2021")
+    finally:
+        await engine.dispose()
+
+    labels = [line.splitlines()[0].strip() for line in first]
+    assert (labels[4], first == again) == (
+        "Panelist — Mayor of Paris (the Paris seat on Thematic workshop 1's panel):",
+        True,
     )

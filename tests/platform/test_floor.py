@@ -146,6 +146,9 @@ async def test_every_floor_action_projects_for_every_viewer(db, world) -> None:
 
         return step
 
+    async def close(db):
+        return await floor.close_floor(db, room_id=room_id, now=at(250))
+
     async def withdraw_lina(db):
         return await floor.withdraw_floor(
             db, room_id=room_id, viewer=v["lina"], request_id=ids["lina"], now=at(60)
@@ -166,6 +169,10 @@ async def test_every_floor_action_projects_for_every_viewer(db, world) -> None:
         end("rusen", 145),
         moderate(floor.grant_floor, 150),
         end("moderator", 210),
+        ask("lina2", "lina", "contribution", 215),
+        moderate(floor.grant_floor, 220),
+        ask("paris2", "paris", "contribution", 225),
+        close,
     ]
     names: list[str] = []
     for step in steps:
@@ -182,8 +189,9 @@ async def test_every_floor_action_projects_for_every_viewer(db, world) -> None:
             "floor.removed",
             "floor.turn_ended",
             "floor.airtime_changed",
+            "floor.closed",
         },
-        {"version": 14, "queue": [], "speaking": None},
+        {"version": 18, "queue": [], "speaking": None},
         {
             "people": [
                 {
@@ -200,8 +208,15 @@ async def test_every_floor_action_projects_for_every_viewer(db, world) -> None:
                     "seconds": 45,
                     "turns": 1,
                 },
+                {
+                    "name": "Lina Liakou",
+                    "person": "lina-liakou",
+                    "city": None,
+                    "seconds": 30,
+                    "turns": 1,
+                },
             ],
-            "cities": [{"city": None, "seconds": 195, "turns": 3}],
+            "cities": [{"city": None, "seconds": 225, "turns": 4}],
         },
     )
 
@@ -399,3 +414,11 @@ async def test_grant_floor_two_moderators_at_once_one_wins_other_gets_fresh_queu
         "Sameh Wahba",
         ["Lina Liakou"],
     )
+
+
+async def test_close_floor_with_nobody_on_it_logs_nothing(db, world) -> None:
+    room_id, _, _ = world
+
+    events = await floor.close_floor(db, room_id=room_id, now=NOW)
+
+    assert events == []

@@ -580,6 +580,24 @@ async def set_turn_limit(
     return log.events
 
 
+async def close_floor(db: AsyncSession, *, room_id: int, now: datetime) -> list[LoggedEvent]:
+    """When the room ends: the turn under way ends and the queue is cleared (``closed``).
+    Nothing to do (no events) if the floor is already empty."""
+    requests = await _open(db, room_id)
+    if not requests:
+        return []
+    room = await _lock(db, room_id, None)
+    queue, speaking = _split(await _open(db, room_id))
+    log = _Log(db, room, now)
+    if speaking is not None:
+        await _end(db, log, speaking)
+    if queue:
+        for request in queue:
+            request.status, request.position = "closed", None
+        await log.public("floor.closed", requests=[r.id for r in queue])
+    return log.events
+
+
 async def floor_snapshot(db: AsyncSession, *, room_id: int, viewer: Viewer) -> dict[str, Any]:
     """The floor part of a room snapshot, as ``viewer`` may see it.
 

@@ -353,7 +353,7 @@ class FloorRequest(Base):
     # contribution | reply | point_of_order
     kind: Mapped[str] = mapped_column(String(20))
     reply_to: Mapped[int | None] = mapped_column(Integer)
-    # queued | speaking | spoke | withdrawn | removed
+    # queued | speaking | spoke | withdrawn | removed | closed
     status: Mapped[str] = mapped_column(String(20), default="queued")
     position: Mapped[int | None] = mapped_column(Integer)
     added_by: Mapped[str | None] = mapped_column(String(200))
