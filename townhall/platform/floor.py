@@ -562,11 +562,12 @@ async def set_turn_limit(
     *,
     room_id: int,
     moderator: Viewer,
-    seconds: int,
+    seconds: int | None,
     now: datetime,
     version: int | None = None,
 ) -> list[LoggedEvent]:
-    """Change the time limit of the turn under way (counted from when it was granted)."""
+    """Change the time limit of the turn under way (counted from when it was granted);
+    ``None`` gives it the room's speaking time again."""
     _staff(moderator, room_id)
     room = await _lock(db, room_id, version)
     checked = limit_seconds(room, seconds)
