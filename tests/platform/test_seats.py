@@ -194,6 +194,9 @@ async def test_slot_invitation_makes_its_holder_the_slot(db, summit) -> None:
         to=paris.person.key,
     )
     moderator = Viewer(display_name="Mod", event_id=event.id, moderates=frozenset({room_id}))
+    await questions.put_on_air(
+        db, room_id=room_id, question_id=asked.id, moderator=moderator, now=NOW
+    )
     await questions.mark_answered(
         db, room_id=room_id, question_id=asked.id, moderator=moderator, now=NOW
     )
