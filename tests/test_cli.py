@@ -153,3 +153,35 @@ async def test_make_run_links_include_the_paris_seat(sqlite_database_url, summit
         "Panelist — Mayor of Paris (the Paris seat on Thematic workshop 1's panel):",
         True,
     )
+
+
+def test_cli_seat_fills_a_slot_and_keeps_its_invitation(townhall) -> None:
+    townhall("programme", "import", str(SUMMIT))
+    slot = ("--event", "mayors-summit-2021", "--session", "workshop-1-building-resilience")
+    invited = townhall("invite", "panelist", *slot, "--slot", "Paris")
+    seated = townhall(
+        "seat",
+        *slot,
+        "--slot",
+        "Paris",
+        "--name",
+        "Anne Hidalgo",
+        "--honorific",
+        "Ms",
+        "--confirmed",
+    )
+    again = townhall("invite", "panelist", *slot, "--slot", "Anne Hidalgo")
+    missing = townhall("seat", *slot, "--slot", "Lyon", "--name", "X", ok=False)
+    assert (
+        invited.stdout.splitlines()[0],
+        seated.stdout,
+        again.stdout.splitlines()[0],
+        missing.returncode,
+        missing.stderr.startswith("townhall seat: the session has no slot 'Lyon'"),
+    ) == (
+        "panelist invitation for Mayor of Paris, valid 30 days:",
+        "workshop-1-building-resilience.5: Mayor of Paris (tbc) is now Ms Anne Hidalgo\n",
+        "panelist invitation for Anne Hidalgo, valid 30 days:",
+        1,
+        True,
+    )

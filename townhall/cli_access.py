@@ -1,7 +1,8 @@
-"""``townhall invite`` and the demo links ``make run`` prints."""
+"""``townhall invite``, ``townhall seat`` and the demo links ``make run`` prints."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import timedelta
 
@@ -100,6 +101,49 @@ async def invite(
 
 
 # Who `make run` invites, so a newcomer can try every role at once.
+async def seat(settings: Settings, args: argparse.Namespace) -> int:
+    """Seat a person in a slot of a session (as an organizer would in the console)."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            try:
+                event = await programme.get_event(db, slug=args.event)
+                session = await programme.get_session(db, event_id=event.id, slug=args.session)
+                slot = await seats.find_slot(db, session_id=session.id, slot=args.slot)
+                key, was = slot.person.key, seats.seat_label(slot.person, slot.appearance.status)
+                person = seats.SeatedPerson(
+                    name=args.name,
+                    honorific=args.honorific,
+                    postnominals=args.postnominals,
+                    position=args.position,
+                    city=args.city,
+                    organisation=args.organisation,
+                )
+                now = SystemClock().now()
+                await seats.seat_person(
+                    db, slot_id=slot.person.id, person=person, confirmed=args.confirmed, now=now
+                )
+                await access.record(
+                    db,
+                    event_id=event.id,
+                    actor="command line",
+                    action="slot.seated",
+                    target=key,
+                    now=now,
+                    data={"slot": was, "name": person.name, "confirmed": args.confirmed},
+                )
+                filled = await seats.get_slot(db, slot_id=slot.person.id)
+            except DomainError as exc:
+                print(f"townhall seat: {exc.message}", file=sys.stderr)
+                return 1
+            await db.commit()
+            label = seats.seat_label(filled.person, filled.appearance.status)
+            print(f"{key}: {was} is now {label}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
 # (role, session, person, slot, note)
 WORKSHOP_1 = "workshop-1-building-resilience"
 DEMO_INVITATIONS = (
