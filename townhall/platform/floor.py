@@ -23,8 +23,7 @@ commit (PostgreSQL), so two changes of one floor never interleave.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -32,12 +31,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .access import record
 from .errors import Conflict, Forbidden, Invalid, InvalidState, NotFound
+from .floor_state import KINDS as KINDS
+from .floor_state import airtime as airtime
+from .floor_state import floor_json as floor_json
+from .floor_state import floor_snapshot as floor_snapshot
+from .floor_state import (
+    get_room,
+    open_requests,
+    person_keys,
+    request_json,
+    same_speaker,
+    split_requests,
+    turn_seconds,
+)
+from .floor_state import list_speaker_log as list_speaker_log
 from .models import Appearance, FloorRequest, Person, ProgrammeSession, Room
 from .room_log import LoggedEvent, append_event
 from .seats import credit_name
 from .viewers import Viewer
 
-KINDS = ("contribution", "reply", "point_of_order")
 # Where a new request of each kind goes: after the leading run of requests of these kinds.
 AHEAD_OF = {
     "point_of_order": ("point_of_order",),
@@ -47,124 +59,6 @@ AHEAD_OF = {
 OPEN_STATES = ("open", "live")
 MIN_TURN_SECONDS = 10
 MAX_TURN_SECONDS = 4 * 60 * 60
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
-
-
-def request_json(request: FloorRequest, keys: dict[int, str]) -> dict[str, Any]:
-    return {
-        "id": request.id,
-        "name": request.name,
-        "city": request.city,
-        "person": keys.get(request.person_id) if request.person_id else None,
-        "kind": request.kind,
-        "reply_to": request.reply_to,
-        "requested_at": _iso(request.requested_at),
-        "added_by_moderator": request.added_by is not None,
-    }
-
-
-def turn_json(request: FloorRequest, keys: dict[int, str]) -> dict[str, Any]:
-    ends = (
-        request.granted_at + timedelta(seconds=request.limit_seconds)
-        if request.granted_at and request.limit_seconds
-        else None
-    )
-    return {
-        **request_json(request, keys),
-        "granted_at": _iso(request.granted_at),
-        "limit_seconds": request.limit_seconds,
-        "ends_at": _iso(ends),
-    }
-
-
-async def _room(db: AsyncSession, room_id: int) -> Room:
-    room = await db.get(Room, room_id)
-    if room is None:
-        raise NotFound(f"room {room_id} does not exist", code="room.not_found")
-    return room
-
-
-async def _keys(db: AsyncSession, room: Room) -> dict[int, str]:
-    session = await db.get(ProgrammeSession, room.session_id)
-    assert session is not None
-    rows = await db.execute(
-        select(Person.id, Person.key).where(Person.event_id == session.event_id)
-    )
-    return {person_id: key for person_id, key in rows.all()}
-
-
-async def _open(db: AsyncSession, room_id: int) -> list[FloorRequest]:
-    """The queue in order, then the request whose turn is under way (if any)."""
-    rows = await db.scalars(
-        select(FloorRequest)
-        .where(FloorRequest.room_id == room_id, FloorRequest.status.in_(("queued", "speaking")))
-        .order_by(FloorRequest.position, FloorRequest.id)
-        .execution_options(populate_existing=True)
-    )
-    return list(rows.all())
-
-
-async def floor_json(db: AsyncSession, room: Room) -> dict[str, Any]:
-    """The public floor: its version, the queue in order, the turn under way."""
-    keys = await _keys(db, room)
-    requests = await _open(db, room.id)
-    speaking = next((r for r in requests if r.status == "speaking"), None)
-    return {
-        "version": room.floor_version,
-        "queue": [request_json(r, keys) for r in requests if r.status == "queued"],
-        "speaking": turn_json(speaking, keys) if speaking else None,
-    }
-
-
-async def airtime(db: AsyncSession, *, room_id: int, now: datetime | None = None) -> dict[str, Any]:
-    """Seconds spoken per person and per city over the room's session: ended turns, plus the
-    turn under way up to ``now`` when given (the snapshot leaves it to clients, who count it
-    from ``granted_at``)."""
-    rows = (
-        await db.scalars(
-            select(FloorRequest)
-            .where(FloorRequest.room_id == room_id, FloorRequest.granted_at.is_not(None))
-            .order_by(FloorRequest.granted_at, FloorRequest.id)
-        )
-    ).all()
-    keys = await _keys(db, await _room(db, room_id))
-    people: dict[tuple[Any, ...], dict[str, Any]] = {}
-    cities: dict[str | None, dict[str, Any]] = defaultdict(
-        lambda: {"city": None, "seconds": 0, "turns": 0}
-    )
-    for row in rows:
-        end = row.ended_at or now
-        if end is None or row.granted_at is None:
-            continue
-        seconds = turn_seconds(row.granted_at, end)
-        who = (row.person_id, None if row.person_id else row.participant_id, row.name)
-        entry = people.setdefault(
-            who,
-            {
-                "name": row.name,
-                "person": keys.get(row.person_id) if row.person_id else None,
-                "city": row.city,
-                "seconds": 0,
-                "turns": 0,
-            },
-        )
-        entry["seconds"] += seconds
-        entry["turns"] += 1
-        city = cities[row.city]
-        city["city"] = row.city
-        city["seconds"] += seconds
-        city["turns"] += 1
-    return {
-        "people": sorted(people.values(), key=lambda e: (-e["seconds"], e["name"])),
-        "cities": sorted(cities.values(), key=lambda e: (-e["seconds"], e["city"] or "")),
-    }
-
-
-def turn_seconds(start: datetime, end: datetime) -> int:
-    return max(0, round((end - start).total_seconds()))
 
 
 async def _lock(db: AsyncSession, room_id: int, version: int | None) -> Room:
@@ -177,7 +71,7 @@ async def _lock(db: AsyncSession, room_id: int, version: int | None) -> Room:
             synchronize_session=False
         )
     )
-    room = await _room(db, room_id)
+    room = await get_room(db, room_id)
     await db.refresh(room, ["floor_version", "state", "speaking_time_minutes"])
     if changed.rowcount != 1:
         raise Conflict(
@@ -258,11 +152,6 @@ def limit_seconds(room: Room, seconds: int | None) -> int | None:
     return seconds
 
 
-def _split(requests: list[FloorRequest]) -> tuple[list[FloorRequest], FloorRequest | None]:
-    queue = [r for r in requests if r.status == "queued"]
-    return queue, next((r for r in requests if r.status == "speaking"), None)
-
-
 async def _audit(
     db: AsyncSession, room: Room, moderator: Viewer, action: str, now: datetime, **data: Any
 ) -> None:
@@ -297,12 +186,6 @@ async def _panelist(db: AsyncSession, room: Room, key: str) -> Person:
     return person
 
 
-def _same_speaker(request: FloorRequest, person_id: int | None, participant: str | None) -> bool:
-    if person_id is not None:
-        return request.person_id == person_id
-    return participant is not None and request.participant_id == participant
-
-
 async def _enqueue(
     db: AsyncSession,
     room: Room,
@@ -318,9 +201,9 @@ async def _enqueue(
         raise InvalidState(
             f"the floor opens with the room; it is {room.state}", code="floor.room_closed"
         )
-    queue, speaking = _split(await _open(db, room.id))
+    queue, speaking = split_requests(await open_requests(db, room.id))
     person_id = person.id if person else None
-    if any(_same_speaker(r, person_id, participant_id) for r in queue):
+    if any(same_speaker(r, person_id, participant_id) for r in queue):
         raise Conflict(
             f"{name} already asked for the floor",
             code="floor.duplicate",
@@ -330,7 +213,7 @@ async def _enqueue(
     if kind == "reply":
         if speaking is None:
             raise InvalidState("nobody is speaking to reply to", code="floor.nobody_speaking")
-        if _same_speaker(speaking, person_id, participant_id):
+        if same_speaker(speaking, person_id, participant_id):
             raise Invalid("you cannot reply to yourself", code="floor.reply_to_self")
         reply_to = speaking.id
     request = FloorRequest(
@@ -373,7 +256,7 @@ async def request_floor(
         name=name,
         added_by=None,
     )
-    await log.public("floor.requested", request=request_json(request, await _keys(db, room)))
+    await log.public("floor.requested", request=request_json(request, await person_keys(db, room)))
     return request, log.events
 
 
@@ -403,7 +286,7 @@ async def add_to_floor(
         name=credit_name(panelist),
         added_by=moderator.display_name or "moderator",
     )
-    await log.public("floor.requested", request=request_json(request, await _keys(db, room)))
+    await log.public("floor.requested", request=request_json(request, await person_keys(db, room)))
     await _audit(db, room, moderator, "floor.added", now, person=person, kind=kind)
     return request, log.events
 
@@ -423,7 +306,7 @@ async def _queued(db: AsyncSession, room: Room, request_id: int) -> FloorRequest
 
 async def _take_out(db: AsyncSession, room: Room, request: FloorRequest, status: str) -> None:
     request.status, request.position = status, None
-    queue, _ = _split(await _open(db, room.id))
+    queue, _ = split_requests(await open_requests(db, room.id))
     _renumber([r for r in queue if r.id != request.id])
 
 
@@ -475,7 +358,7 @@ async def reorder_floor(
     """Put the queue in ``order`` (every queued request id, once each)."""
     _staff(moderator, room_id)
     room = await _lock(db, room_id, version)
-    queue, _ = _split(await _open(db, room.id))
+    queue, _ = split_requests(await open_requests(db, room.id))
     by_id = {r.id: r for r in queue}
     if sorted(order) != sorted(by_id) or len(set(order)) != len(order):
         raise Invalid(
@@ -513,7 +396,7 @@ async def grant_floor(
     _staff(moderator, room_id)
     room = await _lock(db, room_id, version)
     seconds = limit_seconds(room, limit)
-    queue, speaking = _split(await _open(db, room.id))
+    queue, speaking = split_requests(await open_requests(db, room.id))
     if request_id is None:
         if not queue:
             raise InvalidState("nobody is waiting for the floor", code="floor.queue_empty")
@@ -543,10 +426,10 @@ async def end_turn(
     if viewer.tier(room_id) == "audience":
         raise Forbidden("only the room's moderators may do that", code="room.forbidden")
     room = await _lock(db, room_id, version)
-    _, speaking = _split(await _open(db, room.id))
+    _, speaking = split_requests(await open_requests(db, room.id))
     if speaking is None:
         raise InvalidState("nobody has the floor", code="floor.nobody_speaking")
-    if not viewer.is_staff(room_id) and not _same_speaker(
+    if not viewer.is_staff(room_id) and not same_speaker(
         speaking, viewer.person_id, viewer.participant_id
     ):
         raise Forbidden("only the moderators or the speaker end a turn", code="room.forbidden")
@@ -571,7 +454,7 @@ async def set_turn_limit(
     _staff(moderator, room_id)
     room = await _lock(db, room_id, version)
     checked = limit_seconds(room, seconds)
-    _, speaking = _split(await _open(db, room.id))
+    _, speaking = split_requests(await open_requests(db, room.id))
     if speaking is None:
         raise InvalidState("nobody has the floor", code="floor.nobody_speaking")
     speaking.limit_seconds = checked
@@ -584,11 +467,11 @@ async def set_turn_limit(
 async def close_floor(db: AsyncSession, *, room_id: int, now: datetime) -> list[LoggedEvent]:
     """When the room ends: the turn under way ends and the queue is cleared (``closed``).
     Nothing to do (no events) if the floor is already empty."""
-    requests = await _open(db, room_id)
+    requests = await open_requests(db, room_id)
     if not requests:
         return []
     room = await _lock(db, room_id, None)
-    queue, speaking = _split(await _open(db, room_id))
+    queue, speaking = split_requests(await open_requests(db, room_id))
     log = _Log(db, room, now)
     if speaking is not None:
         await _end(db, log, speaking)
@@ -597,49 +480,3 @@ async def close_floor(db: AsyncSession, *, room_id: int, now: datetime) -> list[
             request.status, request.position = "closed", None
         await log.public("floor.closed", requests=[r.id for r in queue])
     return log.events
-
-
-async def floor_snapshot(db: AsyncSession, *, room_id: int, viewer: Viewer) -> dict[str, Any]:
-    """The floor part of a room snapshot, as ``viewer`` may see it.
-
-    ``floor`` for everyone; ``floor_airtime`` for the moderators; ``my_floor_request`` (the
-    viewer's own queued request id, personal and not sequenced) for panelists.
-    """
-    room = await _room(db, room_id)
-    part: dict[str, Any] = {"floor": await floor_json(db, room)}
-    if viewer.is_staff(room_id):
-        part["floor_airtime"] = await airtime(db, room_id=room_id)
-    if viewer.tier(room_id) == "panel":
-        queue, _ = _split(await _open(db, room_id))
-        part["my_floor_request"] = next(
-            (r.id for r in queue if _same_speaker(r, viewer.person_id, viewer.participant_id)),
-            None,
-        )
-    return part
-
-
-async def list_speaker_log(db: AsyncSession, *, room_id: int) -> list[dict[str, Any]]:
-    """Every turn of the room's session, in order: who, city, kind, granted at, duration."""
-    await _room(db, room_id)
-    rows = (
-        await db.scalars(
-            select(FloorRequest)
-            .where(FloorRequest.room_id == room_id, FloorRequest.granted_at.is_not(None))
-            .order_by(FloorRequest.granted_at, FloorRequest.id)
-        )
-    ).all()
-    return [
-        {
-            "request": r.id,
-            "name": r.name,
-            "city": r.city,
-            "kind": r.kind,
-            "granted_at": _iso(r.granted_at),
-            "ended_at": _iso(r.ended_at),
-            "limit_seconds": r.limit_seconds,
-            "seconds": turn_seconds(r.granted_at, r.ended_at)
-            if r.granted_at and r.ended_at
-            else None,
-        }
-        for r in rows
-    ]
