@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,8 +14,9 @@ from projection import apply, from_snapshot
 from sqlalchemy import select
 
 from townhall.platform import floor, programme, questions, rooms, seats
-from townhall.platform.errors import Conflict, Forbidden, Invalid, InvalidState
-from townhall.platform.models import Person, Room
+from townhall.platform.errors import Conflict, DomainError, Forbidden, Invalid, InvalidState
+from townhall.platform.floor import KINDS
+from townhall.platform.models import FloorRequest, Person, Room
 from townhall.platform.participants import create_participant
 from townhall.platform.viewers import Viewer
 
@@ -422,3 +424,78 @@ async def test_close_floor_with_nobody_on_it_logs_nothing(db, world) -> None:
     events = await floor.close_floor(db, room_id=room_id, now=NOW)
 
     assert events == []
+
+
+@pytest.mark.parametrize("seed", [7, 2021])
+async def test_floor_random_walk_keeps_order_and_projections(db, world, seed) -> None:
+    """Random sequences of every floor action: refused ones change nothing; accepted ones
+    keep one speaker at most, one request per person, positions 0..n-1, and every viewer's
+    projection equal to their snapshot."""
+    room_id, _, v = world
+    rng = random.Random(seed)
+    watchers = {name: v[name] for name in ("moderator", "sameh", "audience")}
+    panel = ["sameh", "lina", "paris", "rusen"]
+    keys = ["sameh-wahba", "lina-liakou", PARIS, "rusen-keles"]
+    mod = v["moderator"]
+    clock = iter(range(0, 100_000, 7))
+
+    def pick_action():
+        kind = rng.choice(KINDS)
+        choice = rng.randrange(10)
+        now = at(next(clock))
+
+        async def step(db):
+            queue = (await floor.floor_snapshot(db, room_id=room_id, viewer=mod))["floor"]["queue"]
+            some = rng.choice(queue)["id"] if queue else 999_999
+            common = {"db": db, "room_id": room_id, "now": now}
+            if choice <= 2:
+                return (
+                    await floor.request_floor(**common, viewer=v[rng.choice(panel)], kind=kind)
+                )[1]
+            if choice == 3:
+                who = v[rng.choice(panel)]
+                return await floor.withdraw_floor(**common, viewer=who, request_id=some)
+            if choice == 4:
+                person = rng.choice(keys)
+                return (
+                    await floor.add_to_floor(**common, moderator=mod, person=person, kind=kind)
+                )[1]
+            if choice == 5:
+                return await floor.remove_from_floor(**common, moderator=mod, request_id=some)
+            if choice == 6:
+                order = [r["id"] for r in queue]
+                rng.shuffle(order)
+                return await floor.reorder_floor(**common, moderator=mod, order=order)
+            if choice == 7:
+                target = some if rng.random() < 0.5 else None
+                return await floor.grant_floor(**common, moderator=mod, request_id=target)
+            if choice == 8:
+                return await floor.end_turn(**common, viewer=rng.choice([mod, v["sameh"]]))
+            return await floor.set_turn_limit(**common, moderator=mod, seconds=rng.choice([5, 60]))
+
+        return step
+
+    accepted = 0
+    for _ in range(40):
+        step = pick_action()
+        try:
+            await verify(db, room_id, watchers, step)
+            accepted += 1
+        except DomainError:
+            await db.rollback()
+        rows = (
+            await db.scalars(
+                select(FloorRequest)
+                .where(FloorRequest.room_id == room_id)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+        queued = sorted(r.position for r in rows if r.status == "queued")
+        people = [r.person_id or r.participant_id for r in rows if r.status == "queued"]
+        speaking = [r for r in rows if r.status == "speaking"]
+        assert (queued, len(set(people)), len(speaking) <= 1) == (
+            list(range(len(queued))),
+            len(people),
+            True,
+        )
+    assert accepted >= 10
