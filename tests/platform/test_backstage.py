@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from event_schema import check_event
 from projection import apply, from_snapshot
 
 from townhall.platform import access, backstage, programme, questions, rooms
@@ -73,6 +74,8 @@ async def snapshot(db, room_id: int, viewer: Viewer) -> dict[str, Any]:
 async def verify(db, room_id: int, viewers: dict[str, Viewer], step) -> list:
     before = {name: await snapshot(db, room_id, v) for name, v in viewers.items()}
     events = await step(db)
+    for event in events if isinstance(events, list) else events[1]:
+        check_event(event)
     await db.commit()
     for name, viewer in viewers.items():
         state = from_snapshot(before[name])

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from event_schema import check_event
 from projection import apply, from_snapshot
 from sqlalchemy import select
 
@@ -79,6 +80,8 @@ async def snapshot(db, room_id: int, viewer: Viewer) -> dict[str, Any]:
 async def verify(db, room_id: int, viewers: dict[str, Viewer], step) -> list:
     before = {name: await snapshot(db, room_id, v) for name, v in viewers.items()}
     events = await step(db)
+    for event in events if isinstance(events, list) else events[1]:
+        check_event(event)
     if isinstance(events, tuple):
         events = events[1]
     await db.commit()

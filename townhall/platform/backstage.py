@@ -160,7 +160,12 @@ async def send_backstage(
     if recipient is None:
         return [
             await append_event(
-                db, room_id=room_id, name=EVENT, data=data, visibility="backstage", at=now
+                db,
+                room_id=room_id,
+                name="backstage.sent",
+                data=data,
+                visibility="backstage",
+                at=now,
             )
         ]
     participants = await _participants_of(db, session, recipient, now)
@@ -173,7 +178,7 @@ async def send_backstage(
         await append_event(
             db,
             room_id=room_id,
-            name=EVENT,
+            name="backstage.sent",
             data=data,
             visibility="backstage_to",
             participant_id=participant,
