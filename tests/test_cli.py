@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from townhall.cli_access import demo_links
+from townhall.platform import programme
+from townhall.platform.db import make_engine, make_sessionmaker
+from townhall.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 SUMMIT = ROOT / "programmes" / "mayors-summit-2021.toml"
 DEMOCON = ROOT / "tests" / "data" / "examples" / "pretalx-democon.schedule.json"
@@ -92,4 +97,91 @@ def test_cli_invite_prints_the_link_on_its_last_line(townhall) -> None:
     assert (refused.returncode, refused.stderr.strip()) == (
         1,
         "townhall invite: a moderator invitation needs a session or a person of the programme",
+    )
+
+
+def test_cli_invite_for_a_slot_names_the_slot(townhall) -> None:
+    townhall("programme", "import", str(SUMMIT))
+    result = townhall(
+        "invite",
+        "panelist",
+        "--event",
+        "mayors-summit-2021",
+        "--session",
+        "workshop-1-building-resilience",
+        "--slot",
+        "Paris",
+    )
+    unknown = townhall(
+        "invite",
+        "panelist",
+        "--event",
+        "mayors-summit-2021",
+        "--slot",
+        "Paris",
+        ok=False,
+    )
+    lines = result.stdout.strip().splitlines()
+    assert (lines[0], lines[-1].startswith("https://events.example.org/invitations/")) == (
+        "panelist invitation for Mayor of Paris, valid 30 days:",
+        True,
+    )
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        1,
+        "townhall invite: --slot needs --session",
+    )
+
+
+async def test_make_run_links_include_the_paris_seat(sqlite_database_url, summit_spec) -> None:
+    settings = Settings(
+        database_url=sqlite_database_url,
+        public_url="https://events.example.org",
+        secret_key="cli-test-secret-0123456789",
+    )
+    engine = make_engine(sqlite_database_url)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            await programme.import_programme(db, spec=summit_spec)
+            await db.commit()
+            first = await demo_links(db, settings, "mayors-summit-2021")
+            again = await demo_links(db, settings, "mayors-summit-2021")
+    finally:
+        await engine.dispose()
+
+    labels = [line.splitlines()[0].strip() for line in first]
+    assert (labels[4], first == again) == (
+        "Panelist — Mayor of Paris (the Paris seat on Thematic workshop 1's panel):",
+        True,
+    )
+
+
+def test_cli_seat_fills_a_slot_and_keeps_its_invitation(townhall) -> None:
+    townhall("programme", "import", str(SUMMIT))
+    slot = ("--event", "mayors-summit-2021", "--session", "workshop-1-building-resilience")
+    invited = townhall("invite", "panelist", *slot, "--slot", "Paris")
+    seated = townhall(
+        "seat",
+        *slot,
+        "--slot",
+        "Paris",
+        "--name",
+        "Anne Hidalgo",
+        "--honorific",
+        "Ms",
+        "--confirmed",
+    )
+    again = townhall("invite", "panelist", *slot, "--slot", "Anne Hidalgo")
+    missing = townhall("seat", *slot, "--slot", "Lyon", "--name", "X", ok=False)
+    assert (
+        invited.stdout.splitlines()[0],
+        seated.stdout,
+        again.stdout.splitlines()[0],
+        missing.returncode,
+        missing.stderr.startswith("townhall seat: the session has no slot 'Lyon'"),
+    ) == (
+        "panelist invitation for Mayor of Paris, valid 30 days:",
+        "workshop-1-building-resilience.5: Mayor of Paris (tbc) is now Ms Anne Hidalgo\n",
+        "panelist invitation for Anne Hidalgo, valid 30 days:",
+        1,
+        True,
     )

@@ -1,4 +1,4 @@
-"""The ``townhall`` command: serve, migrate, import and export programmes.
+"""The ``townhall`` command: serve, migrate, import and export programmes, invite, seat.
 
 ``python -m townhall …`` and the ``townhall`` entry point are the same program. Settings come
 from ``TOWNHALL_*`` variables; a bad one stops the command with one line naming it.
@@ -70,9 +70,32 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--event", required=True, help="event slug")
     invite.add_argument("--session", help="programme session slug (moderators, panelists)")
     invite.add_argument("--person", help="programme person: key, name or a unique part of it")
+    invite.add_argument(
+        "--slot",
+        help='a slot of --session ("Paris", its key or its position from 1): the invitee '
+        "becomes that slot",
+    )
     invite.add_argument("--days", type=int, default=30, help="days the link stays valid (1-365)")
     invite.set_defaults(handler=run_invite)
+
+    seat = commands.add_parser("seat", help='seat a person in a programme slot ("Paris (tbc)")')
+    seat.add_argument("--event", required=True, help="event slug")
+    seat.add_argument("--session", required=True, help="programme session slug")
+    seat.add_argument("--slot", required=True, help="the slot: its city, label, key or position")
+    seat.add_argument("--name", required=True, help="the person's name, without honorific")
+    for option in ("honorific", "postnominals", "position", "city", "organisation"):
+        seat.add_argument(f"--{option}")
+    seat.add_argument(
+        "--confirmed", action="store_true", help="the person confirmed: clear the slot's tbc"
+    )
+    seat.set_defaults(handler=run_seat)
     return parser
+
+
+def run_seat(settings: Settings, args: argparse.Namespace) -> int:
+    from townhall.cli_access import seat
+
+    return run_async(seat(settings, args))
 
 
 def run_invite(settings: Settings, args: argparse.Namespace) -> int:
@@ -81,7 +104,11 @@ def run_invite(settings: Settings, args: argparse.Namespace) -> int:
     if not 1 <= args.days <= 365:
         print("townhall invite: --days must be between 1 and 365", file=sys.stderr)
         return 2
-    return run_async(invite(settings, args.role, args.event, args.session, args.person, args.days))
+    return run_async(
+        invite(
+            settings, args.role, args.event, args.session, args.person, args.days, slot=args.slot
+        )
+    )
 
 
 def run_async(work: Awaitable[int]) -> int:

@@ -1,16 +1,17 @@
-"""``townhall invite`` and the demo links ``make run`` prints."""
+"""``townhall invite``, ``townhall seat`` and the demo links ``make run`` prints."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from townhall.platform import access, programme
+from townhall.platform import access, programme, seats
 from townhall.platform.clock import SystemClock
 from townhall.platform.db import make_engine, make_sessionmaker
-from townhall.platform.errors import DomainError
+from townhall.platform.errors import DomainError, Invalid
 from townhall.platform.models import Invitation
 from townhall.realtime.identity import invitation_token
 from townhall.settings import Settings
@@ -30,6 +31,7 @@ async def issue_invitation(
     person_name: str | None,
     days: int,
     created_by: str,
+    slot: str | None = None,
 ) -> Invitation:
     event = await programme.get_event(db, slug=event_slug)
     session_id = person_id = None
@@ -37,6 +39,10 @@ async def issue_invitation(
         session_id = (await programme.get_session(db, event_id=event.id, slug=session_slug)).id
     if person_name:
         person_id = (await access.find_person(db, event_id=event.id, name=person_name)).id
+    if slot:
+        if session_id is None:
+            raise Invalid("--slot needs --session", code="invitation.scope")
+        person_id = (await seats.find_slot(db, session_id=session_id, slot=slot)).person.id
     invitation = await access.create_invitation(
         db,
         event_id=event.id,
@@ -54,13 +60,19 @@ async def issue_invitation(
         action="invitation.created",
         target=f"invitation {invitation.id}",
         now=SystemClock().now(),
-        data={"role": role, "session": session_slug, "person": person_name},
+        data={"role": role, "session": session_slug, "person": person_name, "slot": slot},
     )
     return await access.get_invitation(db, invitation_id=invitation.id)
 
 
 async def invite(
-    settings: Settings, role: str, event: str, session: str | None, person: str | None, days: int
+    settings: Settings,
+    role: str,
+    event: str,
+    session: str | None,
+    person: str | None,
+    days: int,
+    slot: str | None = None,
 ) -> int:
     engine = make_engine(settings.database_url)
     try:
@@ -74,6 +86,7 @@ async def invite(
                     person_name=person,
                     days=days,
                     created_by="command line",
+                    slot=slot,
                 )
             except DomainError as exc:
                 print(f"townhall invite: {exc.message}", file=sys.stderr)
@@ -88,13 +101,59 @@ async def invite(
 
 
 # Who `make run` invites, so a newcomer can try every role at once.
+async def seat(settings: Settings, args: argparse.Namespace) -> int:
+    """Seat a person in a slot of a session (as an organizer would in the console)."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            try:
+                event = await programme.get_event(db, slug=args.event)
+                session = await programme.get_session(db, event_id=event.id, slug=args.session)
+                slot = await seats.find_slot(db, session_id=session.id, slot=args.slot)
+                key, was = slot.person.key, seats.seat_label(slot.person, slot.appearance.status)
+                person = seats.SeatedPerson(
+                    name=args.name,
+                    honorific=args.honorific,
+                    postnominals=args.postnominals,
+                    position=args.position,
+                    city=args.city,
+                    organisation=args.organisation,
+                )
+                now = SystemClock().now()
+                await seats.seat_person(
+                    db, slot_id=slot.person.id, person=person, confirmed=args.confirmed, now=now
+                )
+                await access.record(
+                    db,
+                    event_id=event.id,
+                    actor="command line",
+                    action="slot.seated",
+                    target=key,
+                    now=now,
+                    data={"slot": was, "name": person.name, "confirmed": args.confirmed},
+                )
+                filled = await seats.get_slot(db, slot_id=slot.person.id)
+            except DomainError as exc:
+                print(f"townhall seat: {exc.message}", file=sys.stderr)
+                return 1
+            await db.commit()
+            label = seats.seat_label(filled.person, filled.appearance.status)
+            print(f"{key}: {was} is now {label}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+# (role, session, person, slot, note)
+WORKSHOP_1 = "workshop-1-building-resilience"
 DEMO_INVITATIONS = (
-    ("organizer", None, None, "Organizer"),
-    ("moderator", None, "Güldem Özdoğan", "moderates Thematic workshop 1"),
-    ("panelist", None, "Sameh Wahba", "introduces Thematic workshop 1"),
-    ("panelist", None, "Lina Liakou", "introduces Thematic workshop 1"),
-    ("moderator", None, "Begüm Özden Fırat", "moderates Thematic workshop 3"),
-    ("panelist", None, "Eric Rosand", "introduces Thematic workshop 3"),
+    ("organizer", None, None, None, "Organizer"),
+    ("moderator", None, "Güldem Özdoğan", None, "moderates Thematic workshop 1"),
+    ("panelist", None, "Sameh Wahba", None, "introduces Thematic workshop 1"),
+    ("panelist", None, "Lina Liakou", None, "introduces Thematic workshop 1"),
+    ("panelist", WORKSHOP_1, None, "Paris", "the Paris seat on Thematic workshop 1's panel"),
+    ("moderator", None, "Begüm Özden Fırat", None, "moderates Thematic workshop 3"),
+    ("panelist", None, "Eric Rosand", None, "introduces Thematic workshop 3"),
 )
 
 
@@ -104,13 +163,16 @@ async def demo_links(db: AsyncSession, settings: Settings, event_slug: str) -> l
     existing = await access.list_invitations(db, event_id=event.id)
     now = SystemClock().now()
     lines = []
-    for role, session, person, note in DEMO_INVITATIONS:
+    for role, session, person, slot, note in DEMO_INVITATIONS:
         try:
             person_id = (
                 (await access.find_person(db, event_id=event.id, name=person)).id
                 if person
                 else None
             )
+            if slot and session:
+                found = await programme.get_session(db, event_id=event.id, slug=session)
+                person_id = (await seats.find_slot(db, session_id=found.id, slot=slot)).person.id
         except DomainError:
             continue
         invitation = next(
@@ -133,6 +195,7 @@ async def demo_links(db: AsyncSession, settings: Settings, event_slug: str) -> l
                 person_name=person,
                 days=30,
                 created_by="make run",
+                slot=slot,
             )
         if role == "organizer":
             label = "Organizer (the whole event, with the console)"

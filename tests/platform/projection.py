@@ -14,6 +14,7 @@ def from_snapshot(state: dict[str, Any]) -> dict[str, Any]:
     """Snapshot ``state`` with questions keyed by id, without the personal, unsequenced parts."""
     result = copy.deepcopy(state)
     result.pop("my_votes", None)
+    result.pop("my_floor_request", None)
     if "questions" in result:
         result["questions"] = {q["id"]: q for q in result["questions"]}
     return result
@@ -38,6 +39,14 @@ def apply(state: dict[str, Any], name: str, data: dict[str, Any]) -> dict[str, A
             question["pinned"] = (
                 data["pinned"].index(question["id"]) if question["id"] in data["pinned"] else None
             )
+    elif name == "backstage.sent":
+        messages = state.setdefault("backstage", [])
+        if all(m["id"] != data["message"]["id"] for m in messages):
+            messages.append(data["message"])
+    elif name == "floor.airtime_changed":
+        state["floor_airtime"] = data["airtime"]
+    elif name.startswith("floor."):
+        state["floor"] = data["floor"]
     elif name.startswith("question."):
         for key, votes in data.get("votes", {}).items():
             if int(key) in questions:

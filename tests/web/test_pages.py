@@ -610,10 +610,10 @@ async def test_event_page_names_people_with_tbc_marks(client: httpx.AsyncClient)
             (
                 "Panel - Cities Good practices",
                 [
-                    "Rabat (tbc: to be confirmed), Morocco",
-                    "Paris (tbc: to be confirmed), France",
-                    "Namur (tbc: to be confirmed), Belgium",
-                    "Glasgow (tbc: to be confirmed), United Kingdom",
+                    "Mayor of Rabat (tbc: to be confirmed), Morocco",
+                    "Mayor of Paris (tbc: to be confirmed), France",
+                    "Mayor of Namur (tbc: to be confirmed), Belgium",
+                    "Mayor of Glasgow (tbc: to be confirmed), United Kingdom",
                 ],
             ),
             (

@@ -107,6 +107,12 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("GET", f"{ROOM}/questions.csv"):              (A,   F,   F,   F,   200, F,   200, F,   F),
     ("GET", f"{ROOM}/questions.json"):             (A,   F,   F,   F,   200, F,   200, F,   F),
     ("GET", "/api/rooms/{room_id}/questions"):     (A,   F,   F,   F,   200, F,   200, F,   F),
+    # the session record (speakers, airtime, backstage): staff
+    ("GET", f"{ROOM}/record.json"):                (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", f"{ROOM}/speakers.csv"):               (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", f"{ROOM}/airtime.csv"):                (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", f"{ROOM}/backstage.csv"):              (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", "/api/rooms/{room_id}/record"):        (A,   F,   F,   F,   200, F,   200, F,   F),
     ("POST", "/api/rooms/{room_id}/screen-key"):   (A,   F,   F,   F,   200, F,   200, F,   F),
     # the organizer console: organizers only
     ("GET", CONSOLE):                              (A,   O,   O,   O,   O,   O,   200, O,   O),

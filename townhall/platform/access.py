@@ -2,10 +2,13 @@
 give in each room.
 
 An invitation is for one event and one role, optionally tied to a programme session and/or a
-programme person. A person's invitation follows the programme: the person listed as moderator
-of a session moderates its room, a person listed in any other part of a session sits on its
-panel, and editing the programme changes what the invitation allows. Invitations expire and
-can be revoked; both take effect at once, because roles are worked out afresh each time.
+programme person — or a slot of a session ("Paris (tbc)"): whoever accepts it *is* that slot,
+so questions addressed or assigned to the slot reach them (``Viewer.person_id`` is the slot)
+and answer credit names whoever is seated in it. A person's invitation follows the programme:
+the person listed as moderator of a session moderates its room, a person listed in any other
+part of a session sits on its panel, and editing the programme changes what the invitation
+allows. Invitations expire and can be revoked; both take effect at once, because roles are
+worked out afresh each time.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from .errors import Invalid, NotFound
 from .models import Appearance, AuditEntry, Invitation, Person, ProgrammeSession, Room
 from .participants import clean_display_name, create_participant
+from .seats import credit_name
 from .viewers import Viewer
 
 ROLES = ("organizer", "moderator", "panelist")
@@ -68,6 +72,17 @@ async def create_invitation(
         person = await db.get(Person, person_id)
         if person is None or person.event_id != event_id:
             raise NotFound("no such person in this event", code="person.not_found")
+    if session_id is not None and person_id is not None:
+        listed = await db.scalar(
+            select(Appearance.id)
+            .where(Appearance.session_id == session_id, Appearance.person_id == person_id)
+            .limit(1)
+        )
+        if listed is None:
+            raise Invalid(
+                "that person or slot is not listed in that session",
+                code="invitation.not_in_session",
+            )
     invitation = Invitation(
         event_id=event_id,
         role=role,
@@ -143,13 +158,15 @@ async def redeem_invitation(
 
 
 def invitation_name(invitation: Invitation) -> str:
+    """Whom an invitation is for: the person, or the person seated in its slot, or the slot
+    itself ("Mayor of Paris") until someone is seated in it."""
     person = invitation.person
     if person is not None and person.name:
         return person.name
     if invitation.label:
         return invitation.label
     if person is not None:
-        return person.label or person.city or person.organisation or invitation.role.title()
+        return credit_name(person)
     return invitation.role.title()
 
 

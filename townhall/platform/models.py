@@ -199,6 +199,8 @@ class Room(Base):
     on_air_question_id: Mapped[int | None] = mapped_column(Integer)
     # Secret part of the big-screen link (shown on stream overlays without a staff login).
     screen_key: Mapped[str | None] = mapped_column(String(40))
+    # Bumped by every change of the floor (speaker list): moderators act on the version they saw.
+    floor_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     session: Mapped[ProgrammeSession] = relationship(back_populates="room")
 
@@ -214,7 +216,8 @@ class RoomEvent(Base):
     seq: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(80))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # public | panel | staff | participant (then participant_id names who)
+    # public | panel | staff | participant | backstage | backstage_to (participant and
+    # backstage_to: participant_id names who, besides the staff)
     visibility: Mapped[str] = mapped_column(String(20), default="public")
     participant_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -334,3 +337,30 @@ class QuestionVote(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FloorRequest(Base):
+    """A request for the floor in a room, and the turn it became once granted."""
+
+    __tablename__ = "floor_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    participant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    # Who and where from, as named when they asked (kept for the record if the programme changes).
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(120))
+    # contribution | reply | point_of_order
+    kind: Mapped[str] = mapped_column(String(20))
+    reply_to: Mapped[int | None] = mapped_column(Integer)
+    # queued | speaking | spoke | withdrawn | removed | closed
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    position: Mapped[int | None] = mapped_column(Integer)
+    added_by: Mapped[str | None] = mapped_column(String(200))
+    requested_at: Mapped[datetime]
+    granted_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    limit_seconds: Mapped[int | None] = mapped_column(Integer)

@@ -201,7 +201,7 @@ async def update_session(
       not given keep their wall-clock value (on the new ``day``, if that changes);
     - ``new_people``: :class:`PersonSpec` values to add to the event (appearances may use them).
     """
-    await _lock_event(db, event_id, now)
+    await lock_event(db, event_id, now)
     spec = await spec_from_db(db, event_id)
     if expected_version is not None and session_version(spec, slug) != expected_version:
         raise Conflict(
@@ -241,7 +241,7 @@ async def add_session(
     new_people: Iterable[PersonSpec] = (),
 ) -> list[LoggedEvent]:
     """Append a session to the programme (it gets a room if it is online or hybrid)."""
-    await _lock_event(db, event_id, now)
+    await lock_event(db, event_id, now)
     spec = await spec_from_db(db, event_id)
     return await write_programme(
         db,
@@ -257,7 +257,7 @@ async def remove_session(
     db: AsyncSession, *, event_id: int, slug: str, now: datetime
 ) -> list[LoggedEvent]:
     """Take a session out of the programme, with its room. A room in use must end first."""
-    await _lock_event(db, event_id, now)
+    await lock_event(db, event_id, now)
     spec = await spec_from_db(db, event_id)
     find_session(spec, slug)
     state = await db.scalar(
@@ -309,7 +309,7 @@ async def add_person(
     db: AsyncSession, *, event_id: int, person: PersonSpec, now: datetime
 ) -> list[LoggedEvent]:
     """Add someone to the event's people (``person.key`` may be left empty: one is made)."""
-    await _lock_event(db, event_id, now)
+    await lock_event(db, event_id, now)
     spec = await spec_from_db(db, event_id)
     if not person.key:
         label = person.name or person.label or person.organisation or person.city or "person"
@@ -327,7 +327,7 @@ async def write_programme(db: AsyncSession, spec: ProgrammeSpec) -> list[LoggedE
     return result.events
 
 
-async def _lock_event(db: AsyncSession, event_id: int, now: datetime) -> None:
+async def lock_event(db: AsyncSession, event_id: int, now: datetime) -> None:
     changed = await db.execute(
         update(Event)
         .where(Event.id == event_id)

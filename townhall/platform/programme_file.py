@@ -14,6 +14,7 @@ from typing import Any
 
 from .programme_spec import (
     PERSON_TEXT_FIELDS,
+    SEAT_FIELDS,
     SLOT_FIELDS,
     AppearanceSpec,
     EventSpec,
@@ -44,7 +45,7 @@ EVENT_FIELDS = {
     "parts",
 }
 PERSON_FIELDS = {"key", *PERSON_TEXT_FIELDS}
-APPEARANCE_FIELDS = {"role", "status", "segment", "topic", "person", *SLOT_FIELDS}
+APPEARANCE_FIELDS = {"role", "status", "segment", "topic", "person", *SLOT_FIELDS, *SEAT_FIELDS}
 SESSION_FIELDS = {
     "slug",
     "title",
@@ -250,7 +251,7 @@ def _read_session(
     for number, item in enumerate(read.tables("people")):
         a = _Reader(problems, f"{read.where}.people[{number}]", item, APPEARANCE_FIELDS)
         person = a.text("person")
-        slot_values = {name: a.text(name) for name in sorted(SLOT_FIELDS)}
+        slot_values = {name: a.text(name) for name in sorted((*SLOT_FIELDS, *SEAT_FIELDS))}
         if person is not None and any(slot_values.values()):
             problems.add(a.where, "give either 'person' (a key) or slot fields, not both")
         if person is None:

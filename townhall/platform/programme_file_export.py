@@ -9,14 +9,15 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 from .programme_spec import PERSON_TEXT_FIELDS as PERSON_FIELDS
-from .programme_spec import SLOT_FIELDS, PersonSpec, ProgrammeSpec, SessionSpec
+from .programme_spec import SEAT_FIELDS, SLOT_FIELDS, PersonSpec, ProgrammeSpec, SessionSpec
 
 
 def export_programme_file(spec: ProgrammeSpec) -> str:
     """The programme as a TOML programme file that :func:`parse_programme` reads back equal.
 
-    People who appear once, as an unnamed slot keyed ``<session slug>.<n>`` the way the
-    reader keys them, are written inline in their session; everyone else under ``[[people]]``.
+    People who appear once, as a slot keyed ``<session slug>.<n>`` the way the reader keys
+    them, are written inline in their session (with the person seated in it, if any);
+    everyone else under ``[[people]]``.
     """
     zone = ZoneInfo(spec.event.timezone)
     slots = _inline_slots(spec)
@@ -65,7 +66,6 @@ def _inline_slots(spec: ProgrammeSpec) -> set[str]:
                 person is not None
                 and person.key == f"{session.slug}.{number + 1}"
                 and uses[person.key] == 1
-                and not (person.name or person.honorific or person.postnominals)
                 and (person.label or person.organisation or person.city)
             ):
                 inline.add(person.key)
@@ -105,7 +105,7 @@ def _write_session(
         out.field("topic", appearance.topic)
         if appearance.person in slots:
             slot = people[appearance.person]
-            for name in SLOT_FIELDS:
+            for name in (*SEAT_FIELDS, *SLOT_FIELDS):
                 out.field(name, getattr(slot, name))
         else:
             out.field("person", appearance.person)

@@ -51,6 +51,8 @@ PERSON_TEXT_FIELDS = (
 )
 # What a slot with no named person may say of itself.
 SLOT_FIELDS = ("label", "position", "organisation", "city", "country")
+# What a slot says of the person seated in it, once filled (docs/programme-format.md).
+SEAT_FIELDS = ("name", "honorific", "postnominals")
 ONLINE_FORMATS = ("online", "hybrid")
 
 

@@ -33,6 +33,7 @@ from .models import (
     Room,
 )
 from .room_log import LoggedEvent, append_event
+from .seats import credit_name
 from .viewers import Viewer
 
 PUBLIC_STATUSES = ("approved", "answered")
@@ -114,8 +115,7 @@ def private_json(question: Question, people: dict[int, Person]) -> dict[str, Any
 def _person_ref(person: Person | None) -> dict[str, Any] | None:
     if person is None:
         return None
-    name = person.name or person.label or person.city or person.organisation
-    return {"key": person.key, "name": name, "city": person.city}
+    return {"key": person.key, "name": credit_name(person), "city": person.city}
 
 
 async def _people(db: AsyncSession, room: Room) -> dict[int, Person]:
@@ -515,6 +515,21 @@ def _same(column: Any, value: int | None) -> Any:
     return column.is_(None) if value is None else column == value
 
 
+def answer_credit(
+    question: Question, people: dict[int, Person], *, chosen: Person | None = None
+) -> str | None:
+    """Who answered: the person the moderator picked, else the assignee, else the addressee,
+    else nobody said (``None``). Never the moderator by default: they ran the question."""
+    for person_id in (
+        chosen.id if chosen else None,
+        question.assigned_person_id,
+        question.to_person_id,
+    ):
+        if person_id is not None and (person := people.get(person_id)) is not None:
+            return credit_name(person)
+    return None
+
+
 async def mark_answered(
     db: AsyncSession,
     *,
@@ -533,15 +548,15 @@ async def mark_answered(
             code="question.invalid_transition",
         )
     was_pinned = question.pinned_position is not None
-    answered_by = (await _panelist_in_room(db, room, by)) if by else None
-    name = (answered_by.name or answered_by.label or answered_by.city) if answered_by else None
+    chosen = await _panelist_in_room(db, room, by) if by else None
+    name = answer_credit(question, log.people, chosen=chosen)
     await _guarded_update(
         db,
         question,
         status="answered",
         answered_at=now,
         pinned_position=None,
-        answered_by=name or moderator.display_name,
+        answered_by=name,
         updated_at=now,
     )
     await _leave_air(db, room, question, log)

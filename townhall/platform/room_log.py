@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .errors import NotFound
 from .models import Room, RoomEvent, utcnow
 
-VISIBILITIES = ("public", "panel", "staff", "participant")
+VISIBILITIES = ("public", "panel", "staff", "participant", "backstage", "backstage_to")
+# Visibilities that name one participant (``participant_id``) besides the staff.
+PERSONAL = ("participant", "backstage_to")
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,8 @@ async def append_event(
 ) -> LoggedEvent:
     if visibility not in VISIBILITIES:
         raise ValueError(f"unknown visibility {visibility!r}")
-    if (visibility == "participant") != (participant_id is not None):
-        raise ValueError("participant visibility needs exactly one participant id")
+    if (visibility in PERSONAL) != (participant_id is not None):
+        raise ValueError(f"{visibility} visibility needs exactly one participant id")
     row = (
         await db.execute(
             update(Room)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# What each tier of a room may see, by event visibility.
+# What each tier of a room may see, by event visibility. ``backstage`` is the private channel
+# between a room's moderators and its panel; ``backstage_to`` is a backstage message to one
+# panelist (its ``participant_id``), seen by the staff and that panelist only. The audience
+# sees neither, ever.
 TIER_SEES = {
-    "staff": {"public", "panel", "staff", "participant"},
-    "panel": {"public", "panel"},
+    "staff": {"public", "panel", "staff", "participant", "backstage", "backstage_to"},
+    "panel": {"public", "panel", "backstage"},
     "audience": {"public"},
 }
 
@@ -33,9 +36,13 @@ class Viewer:
         return "audience"
 
     def can_see(self, room_id: int, visibility: str, participant_id: str | None) -> bool:
-        if visibility == "participant" and participant_id == self.participant_id:
-            return self.participant_id is not None
-        return visibility in TIER_SEES[self.tier(room_id)]
+        tier = self.tier(room_id)
+        if participant_id is not None and participant_id == self.participant_id:
+            if visibility == "participant":
+                return True
+            if visibility == "backstage_to" and tier == "panel":
+                return True
+        return visibility in TIER_SEES[tier]
 
     def is_staff(self, room_id: int) -> bool:
         return self.tier(room_id) == "staff"

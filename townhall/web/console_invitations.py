@@ -38,6 +38,7 @@ FIELD_OF_CODE = {
     "invitation.validity": "days",
     "session.not_found": "session",
     "person.not_found": "person",
+    "invitation.not_in_session": "person",
 }
 STATE_LABELS = {
     "pending": "Not used yet",

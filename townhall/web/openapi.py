@@ -131,6 +131,11 @@ SCHEMAS: dict[str, Any] = {
             "segment": NULLABLE_STRING,
             "topic": NULLABLE_STRING,
             "person": _ref("Person"),
+            "label": {
+                "type": "string",
+                "description": 'how pages name the entry: "Ms Anne Hidalgo", "Mayor of Paris '
+                '(tbc)" for an unfilled city slot',
+            },
         },
     },
     "Session": {

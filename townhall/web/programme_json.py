@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from townhall.platform.models import Appearance, Event, Person, ProgrammeSession
+from townhall.platform.seats import person_title, seat_label
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -50,6 +51,7 @@ def appearance_json(appearance: Appearance) -> dict[str, Any]:
         "segment": appearance.segment,
         "topic": appearance.topic,
         "person": person_json(appearance.person),
+        "label": seat_label(appearance.person, appearance.status),
     }
 
 
@@ -76,9 +78,5 @@ def session_json(session: ProgrammeSession, base_url: str, event_slug: str) -> d
 
 
 def display_name(person: Person) -> str:
-    """How the programme names a person or slot: "Mr Tunç Soyer", "Rabat"."""
-    if person.name:
-        parts = [person.honorific, person.name]
-        text = " ".join(p for p in parts if p)
-        return f"{text}, {person.postnominals}" if person.postnominals else text
-    return person.label or person.organisation or person.city or "To be announced"
+    """How the programme names a person or slot: "Mr Tunç Soyer", "Mayor of Rabat"."""
+    return person_title(person)

@@ -365,7 +365,7 @@ def person_view(appearance: Appearance) -> PersonView:
     name = display_name(person)
     details = [d for d in (person.position, person.organisation) if d and d != name]
     # A city slot ("Rabat (tbc)") says which country; an organisation already places it.
-    if not person.name and not details and person.country and name == person.city:
+    if not person.name and not details and person.country and name == f"Mayor of {person.city}":
         details.append(person.country)
     return PersonView(name=name, details=details, status=appearance.status, topic=appearance.topic)
 

@@ -70,6 +70,8 @@ _ROOM_PARAMETER = {
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID},
     "description": "a room id; any other number is answered 404",
 }
+# Shared with the other staff-only room exports (``record_routes``).
+STAFF_ERRORS, ROOM_PARAMETER = _STAFF_ERRORS, _ROOM_PARAMETER
 
 
 def _json_body(description: str, schema: str) -> dict[str, Any]:

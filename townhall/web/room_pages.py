@@ -22,10 +22,10 @@ from starlette.responses import Response
 from townhall.platform import participants, programme, rooms
 from townhall.platform.errors import NotFound
 from townhall.platform.models import Event, ProgrammeSession
+from townhall.platform.seats import seat_label
 from townhall.realtime.identity import read_identity
 
 from .pages import render
-from .programme_json import display_name
 from .services import services_of
 
 STATE_LABELS = {
@@ -107,7 +107,7 @@ def addressable_people(slot: ProgrammeSession) -> list[dict[str, str | None]]:
         if appearance.role != "moderator" and person.key not in seen:
             seen[person.key] = {
                 "key": person.key,
-                "name": display_name(person),
+                "name": seat_label(person, appearance.status),
                 "city": person.city,
             }
     return list(seen.values())

@@ -18,6 +18,7 @@ from . import api, invitation_pages, openapi, operations, pages, room_pages
 from .console_routes import CONSOLE_ROUTES
 from .export_routes import EXPORT_ROUTES
 from .qa_routes import QA_ROUTES
+from .record_routes import RECORD_ROUTES
 from .templating import STATIC
 
 
@@ -62,6 +63,7 @@ def _routes() -> list[BaseRoute]:
         Route("/events/{slug}", pages.event_page, name="event"),
         *EXPORT_ROUTES,
         *QA_ROUTES,
+        *RECORD_ROUTES,
         *CONSOLE_ROUTES,
         Route("/events/{slug}/sessions/{session}", pages.session_page, name="session"),
         Route("/events/{slug}/rooms/{room_id:int}", room_pages.room_page, name="room"),
