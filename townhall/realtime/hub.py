@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from townhall.platform.clock import Clock
+from townhall.platform.outage import database_unavailable, describe
 from townhall.platform.room_log import LoggedEvent
 from townhall.platform.viewers import Viewer
 from townhall.settings import Settings
@@ -38,6 +40,7 @@ from .viewer_resolution import ViewerResolution
 
 log = logging.getLogger(__name__)
 
+OUTAGE_LOG_EVERY = 60.0
 Loop = Callable[[], Awaitable[None]]
 
 
@@ -89,13 +92,19 @@ class Hub:
         await self.broker.stop()
 
     async def _forever(self, loop: Loop, name: str) -> None:
+        logged = -OUTAGE_LOG_EVERY  # a line a minute while the database is away, no traceback
         while True:
             try:
                 await loop()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("hub task %s failed; restarting it", name)
+            except Exception as exc:
+                if database_unavailable(exc):
+                    if time.monotonic() - logged >= OUTAGE_LOG_EVERY:
+                        logged = time.monotonic()
+                        log.warning("hub task %s: database unavailable (%s)", name, describe(exc))
+                else:
+                    log.exception("hub task %s failed; restarting it", name)
                 await asyncio.sleep(1.0)
 
     def health(self) -> dict[str, Any]:
