@@ -50,6 +50,7 @@ async def test_resume_after_drop_gets_exactly_missed_events(stack: Stack) -> Non
     await viewer.wait_until(lambda c: c.last_seq(room) == missed[-1], what=f"seq {missed[-1]}")
     [after] = await update_stage(moderator, room, 1, tag="after")
     await viewer.wait_until(lambda c: c.last_seq(room) == after, what=f"seq {after}")
+    await moderator.wait_until(lambda c: c.last_seq(room) == after, what=f"seq {after}")
 
     assert resumed == {
         "type": "room.resumed",
