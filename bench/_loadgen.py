@@ -1,0 +1,464 @@
+"""The load generator: lean WebSocket clients in worker processes, pinned to their own core.
+
+Each worker runs one uvloop event loop of plain ``asyncio.Protocol`` clients that speak just
+enough of RFC 6455 (the upgrade, unmasked server frames, masked client frames, ping and close)
+and never JSON-decode a live frame: an event's ``seq`` is found with a byte search and its
+arrival instant (``time.monotonic()``, CLOCK_MONOTONIC, comparable across processes) appended
+to one array per ``seq``. Two dialects:
+
+- ``townhall``: ``/ws`` with a participant cookie; ``room.join`` answered by a ``reply`` with
+  ``ref`` ``"j"``; events are ``{"type":"event",…,"seq":N,…}``.
+- ``socketio``: Engine.IO v4 / Socket.IO v5 over a raw WebSocket: ``0{…}`` open, send ``40``,
+  ``40{…}`` connected, send ``420["join",…]``, ``430[…]`` the join's ack, ``2`` ping answered
+  ``3``, events ``42["action",{"seq":N,…}]``.
+
+The orchestrator (``bench/fanout.py``) drives workers through :class:`WorkerHandle`: one
+command at a time over a pipe, each answered with a plain dict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import math
+import os
+import re
+import resource
+import time
+from array import array
+from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from typing import Any
+
+SEQ = re.compile(rb'"seq":(\d+)')
+NAME = re.compile(rb'"name":"([^"]+)"')
+REF = re.compile(rb'"ref":"([^"]*)"')
+VOTE_NAME = "question.votes_changed"
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU of a process (this one by default), from /proc or getrusage."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        fields = stat.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def client_frame(opcode: int, payload: bytes) -> bytes:
+    """One masked client frame (RFC 6455 §5.3: every client frame is masked)."""
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x80 | opcode, 0x80 | n))
+    elif n < 65536:
+        head = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
+    key = os.urandom(4)
+    if not n:
+        return head + key
+    stream = (key * (n // 4 + 1))[:n]
+    masked = int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")
+    return head + key + masked.to_bytes(n, "big")
+
+
+class Client(asyncio.Protocol):
+    """One WebSocket connection. ``worker`` keeps what every client of the process saw."""
+
+    def __init__(self, worker: Worker, request: bytes) -> None:
+        self.worker = worker
+        self.request = request
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.fragments: list[bytes] = []
+        self.upgraded = False
+        self.joined: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.last_seq = 0
+        self.open = False
+
+    # ---- transport ------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.open = True
+        transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.open and self.joined.done():
+            self.worker.lost_connections += 1
+        self.open = False
+        self.fail("connection closed before joining")
+
+    def fail(self, why: str) -> None:
+        if not self.joined.done():
+            self.joined.set_exception(ConnectionError(why))
+
+    def send_text(self, text: bytes) -> None:
+        if self.transport is not None and self.open:
+            self.transport.write(client_frame(0x1, text))
+
+    def close(self) -> None:
+        if self.transport is not None and self.open:
+            self.transport.write(client_frame(0x8, (1000).to_bytes(2, "big")))
+            self.open = False
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        at = time.monotonic()
+        buffer = self.buffer
+        buffer += data
+        if not self.upgraded:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not buffer.startswith(b"HTTP/1.1 101"):
+                self.fail(bytes(buffer[: min(end, 200)]).decode(errors="replace"))
+                self.transport.close()  # type: ignore[union-attr]
+                return
+            del buffer[: end + 4]
+            self.upgraded = True
+        pos, size = 0, len(buffer)
+        while size - pos >= 2:
+            first, length, head = buffer[pos], buffer[pos + 1] & 0x7F, 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length, head = int.from_bytes(buffer[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length, head = int.from_bytes(buffer[pos + 2 : pos + 10], "big"), 10
+            if size - pos < head + length:
+                break
+            payload = bytes(buffer[pos + head : pos + head + length])
+            pos += head + length
+            opcode = first & 0x0F
+            if opcode in (0x0, 0x1, 0x2):
+                if not first & 0x80:  # a fragment: wait for the final one
+                    self.fragments.append(payload)
+                    continue
+                if self.fragments:
+                    payload = b"".join([*self.fragments, payload])
+                    self.fragments.clear()
+                self.on_text(payload, at)
+            elif opcode == 0x9:
+                self.transport.write(client_frame(0xA, payload))  # type: ignore[union-attr]
+            elif opcode == 0x8:
+                self.open = False
+                self.transport.close()  # type: ignore[union-attr]
+                return
+        del buffer[:pos]
+
+    # ---- what arrives -----------------------------------------------------------------
+    def on_event(self, payload: bytes, at: float) -> None:
+        seq = int(SEQ.search(payload).group(1))  # type: ignore[union-attr]
+        if seq <= self.last_seq:
+            self.worker.disorder += 1
+        self.last_seq = seq
+        self.worker.arrive(seq, at, payload)
+
+    def on_text(self, payload: bytes, at: float) -> None:
+        raise NotImplementedError
+
+
+class TownhallClient(Client):
+    def __init__(self, worker: Worker, request: bytes, room: int) -> None:
+        super().__init__(worker, request)
+        self.room = room
+
+    def on_text(self, payload: bytes, at: float) -> None:
+        if b'"type":"event"' in payload:
+            self.on_event(payload, at)
+        elif b'"type":"reply"' in payload or b'"type":"error"' in payload:
+            ref = REF.search(payload)
+            name = ref.group(1) if ref else b""
+            if name == b"j":
+                if b'"type":"reply"' in payload:
+                    self.joined.set_result(None)
+                else:
+                    self.fail(payload[:300].decode(errors="replace"))
+            elif name.startswith(b"v"):
+                self.worker.vote_answered(int(name[1:]), payload, at)
+            elif b'"type":"error"' in payload:
+                self.worker.note_error(payload)
+        elif b'"type":"hello"' in payload:
+            self.send_text(b'{"type":"room.join","ref":"j","room":%d}' % self.room)
+        elif b'"type":"room.snapshot"' in payload:
+            found = SEQ.search(payload)
+            self.last_seq = int(found.group(1)) if found else self.last_seq
+
+
+class SocketIOClient(Client):
+    def __init__(self, worker: Worker, request: bytes, room: str) -> None:
+        super().__init__(worker, request)
+        self.join = b'420["join",%s]' % json.dumps(room).encode()
+
+    def on_text(self, payload: bytes, at: float) -> None:
+        kind = payload[:2]
+        if kind == b"42":
+            self.on_event(payload, at)
+        elif payload == b"2":
+            self.send_text(b"3")
+        elif kind == b"43":
+            if not self.joined.done():
+                self.joined.set_result(None)
+        elif kind == b"40":
+            self.send_text(self.join)
+        elif kind == b"44":
+            self.fail(payload[:300].decode(errors="replace"))
+        elif payload[:1] == b"0":
+            self.send_text(b"40")
+
+
+def upgrade_request(host: str, port: int, path: str, origin: str, cookie: str | None) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        "Sec-WebSocket-Version: 13",
+        f"Origin: {origin}",
+    ]
+    if cookie:
+        lines.append(f"Cookie: {cookie}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+class Worker:
+    """The clients of one process, and what they saw."""
+
+    def __init__(self) -> None:
+        self.clients: list[Client] = []
+        self.arrivals: dict[int, array] = {}
+        self.names: dict[int, str] = {}
+        self.sizes: dict[int, int] = {}
+        self.vote_data: dict[int, dict[str, int]] = {}
+        self.disorder = 0
+        self.lost_connections = 0
+        self.errors: dict[str, int] = {}
+        self.vote_index = 0
+        self.votes_sent: dict[int, tuple[int, float]] = {}
+        self.votes_done: dict[int, tuple[float, int, str | None]] = {}
+
+    def arrive(self, seq: int, at: float, payload: bytes) -> None:
+        times = self.arrivals.get(seq)
+        if times is None:
+            times = self.arrivals[seq] = array("d")
+            name = NAME.search(payload)
+            self.names[seq] = name.group(1).decode() if name else "action"
+            self.sizes[seq] = len(payload)
+            if self.names[seq] == VOTE_NAME:
+                self.vote_data[seq] = json.loads(payload)["data"]["votes"]
+        times.append(at)
+
+    def note_error(self, payload: bytes) -> None:
+        code = re.search(rb'"code":"([^"]+)"', payload)
+        key = code.group(1).decode() if code else payload[:80].decode(errors="replace")
+        self.errors[key] = self.errors.get(key, 0) + 1
+
+    def vote_answered(self, index: int, payload: bytes, at: float) -> None:
+        if b'"type":"reply"' in payload:
+            votes = json.loads(payload)["data"]["votes"]
+            self.votes_done[index] = (at, int(votes), None)
+        else:
+            code = re.search(rb'"code":"([^"]+)"', payload)
+            self.votes_done[index] = (at, -1, code.group(1).decode() if code else "?")
+
+    # ---- commands ---------------------------------------------------------------------
+    async def connect(
+        self,
+        *,
+        dialect: str,
+        host: str,
+        port: int,
+        path: str,
+        origin: str,
+        room: Any,
+        cookies: list[str | None],
+        concurrency: int,
+        within: float,
+    ) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        gate = asyncio.Semaphore(concurrency)
+        durations: list[float] = []
+        failures: list[str] = []
+
+        async def one(cookie: str | None) -> None:
+            async with gate:
+                began = time.monotonic()
+                request = upgrade_request(host, port, path, origin, cookie)
+                if dialect == "townhall":
+                    make = lambda: TownhallClient(self, request, room)  # noqa: E731
+                else:
+                    make = lambda: SocketIOClient(self, request, room)  # noqa: E731
+                try:
+                    _, client = await asyncio.wait_for(
+                        loop.create_connection(make, host, port), within
+                    )
+                    self.clients.append(client)
+                    await asyncio.wait_for(client.joined, max(0.1, deadline - time.monotonic()))
+                    durations.append(time.monotonic() - began)
+                except (OSError, TimeoutError, ConnectionError) as exc:
+                    failures.append(f"{type(exc).__name__}: {exc}"[:300])
+
+        started = time.monotonic()
+        deadline = started + within
+        await asyncio.gather(*(one(cookie) for cookie in cookies))
+        return {
+            "started": started,
+            "finished": time.monotonic(),
+            "joined": len(durations),
+            "failed": len(failures),
+            "failures": failures[:3],
+            "durations": durations,
+        }
+
+    async def vote(
+        self, *, room: int, questions: list[int], rate: float, duration: float, grace: float
+    ) -> dict[str, Any]:
+        """``rate`` votes a second for ``duration`` seconds, each a new (client, question)
+        pair, so counts only grow; then up to ``grace`` seconds for the last replies."""
+        joined = [c for c in self.clients if c.open and c.joined.done()]
+        total = int(rate * duration)
+        first = self.vote_index
+        if not joined or first + total > len(joined) * len(questions):
+            return {"error": "not enough (client, question) pairs left to vote"}
+        started = time.monotonic()
+        sent = 0
+        while sent < total:
+            due = min(total, int((time.monotonic() - started) * rate) + 1)
+            while sent < due:
+                index = first + sent
+                client = joined[index % len(joined)]
+                question = questions[(index // len(joined)) % len(questions)]
+                self.votes_sent[index] = (question, time.monotonic())
+                client.send_text(
+                    b'{"type":"question.vote","ref":"v%d","room":%d,"question":%d}'
+                    % (index, room, question)
+                )
+                sent += 1
+            await asyncio.sleep(0.005)
+        self.vote_index = first + total
+        until = time.monotonic() + grace
+        while time.monotonic() < until and any(  # noqa: ASYNC110 - polls a bounded wait
+            i not in self.votes_done for i in range(first, first + total)
+        ):
+            await asyncio.sleep(0.02)
+        records = []
+        for index in range(first, first + total):
+            question, at = self.votes_sent.pop(index)
+            reply_at, count, code = self.votes_done.pop(index, (math.nan, -1, "no reply"))
+            records.append((question, at, reply_at, count, code))
+        return {"records": records}
+
+    def report(self, seqs: list[int]) -> dict[str, Any]:
+        return {
+            "arrivals": {s: self.arrivals[s].tobytes() for s in seqs if s in self.arrivals},
+            "names": {s: self.names[s] for s in seqs if s in self.names},
+            "sizes": {s: self.sizes[s] for s in seqs if s in self.sizes},
+            "vote_data": {s: self.vote_data[s] for s in seqs if s in self.vote_data},
+            "disorder": self.disorder,
+            "lost_connections": self.lost_connections,
+            "open": sum(1 for c in self.clients if c.open),
+            "errors": dict(self.errors),
+        }
+
+    def seen(self) -> dict[str, Any]:
+        """Every seq seen so far, with its name and how many clients got it."""
+        return {
+            "seqs": {s: (self.names[s], len(t)) for s, t in self.arrivals.items()},
+            "vote_data": dict(self.vote_data),
+        }
+
+    def clear(self) -> None:
+        self.arrivals.clear()
+        self.names.clear()
+        self.sizes.clear()
+        self.vote_data.clear()
+
+    async def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        await asyncio.sleep(0.2)
+
+
+async def _serve(pipe: Connection) -> None:
+    worker = Worker()
+    loop = asyncio.get_running_loop()
+    while True:
+        command, arguments = await loop.run_in_executor(None, pipe.recv)
+        if command == "connect":
+            answer: Any = await worker.connect(**arguments)
+        elif command == "vote":
+            answer = await worker.vote(**arguments)
+        elif command == "report":
+            answer = worker.report(**arguments)
+        elif command == "seen":
+            answer = worker.seen()
+        elif command == "clear":
+            answer = worker.clear()
+        elif command == "cpu":
+            answer = cpu_seconds()
+        elif command == "close":
+            await worker.close()
+            pipe.send(None)
+            return
+        else:
+            answer = {"error": f"unknown command {command}"}
+        pipe.send(answer)
+
+
+def _worker_main(pipe: Connection, core: int | None) -> None:
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    try:
+        import uvloop
+
+        uvloop.run(_serve(pipe))
+    except ImportError:
+        asyncio.run(_serve(pipe))
+
+
+class WorkerHandle:
+    """One worker process, seen from the orchestrator."""
+
+    def __init__(self, core: int | None) -> None:
+        context = get_context("spawn")
+        self.pipe, theirs = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(theirs, core), daemon=True)
+        self.process.start()
+        theirs.close()
+        self._lock = asyncio.Lock()
+
+    async def call(self, command: str, **arguments: Any) -> Any:
+        async with self._lock:
+            return await asyncio.to_thread(self._exchange, command, arguments)
+
+    def _exchange(self, command: str, arguments: dict[str, Any]) -> Any:
+        self.pipe.send((command, arguments))
+        return self.pipe.recv()
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self.call("close"), 10)
+        except Exception:
+            pass
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+
+
+async def on_all(workers: list[WorkerHandle], command: str, **arguments: Any) -> list[Any]:
+    return await asyncio.gather(*(w.call(command, **arguments) for w in workers))
+
+
+def times_of(blob: bytes) -> array:
+    out = array("d")
+    out.frombytes(blob)
+    return out
