@@ -99,6 +99,8 @@ class Client(asyncio.Protocol):
             self.transport.write(client_frame(0x1, text))
 
     def close(self) -> None:
+        if not self.joined.done():
+            self.joined.cancel()
         if self.transport is not None and self.open:
             self.transport.write(client_frame(0x8, (1000).to_bytes(2, "big")))
             self.open = False
@@ -289,20 +291,26 @@ class Worker:
         async def one(cookie: str | None) -> None:
             async with gate:
                 began = time.monotonic()
+                if began >= deadline:
+                    failures.append("TimeoutError: not started before the deadline")
+                    return
                 request = upgrade_request(host, port, path, origin, cookie)
                 if dialect == "townhall":
                     make = lambda: TownhallClient(self, request, room)  # noqa: E731
                 else:
                     make = lambda: SocketIOClient(self, request, room)  # noqa: E731
+                client: Client | None = None
                 try:
                     _, client = await asyncio.wait_for(
-                        loop.create_connection(make, host, port), within
+                        loop.create_connection(make, host, port), deadline - began
                     )
-                    self.clients.append(client)
                     await asyncio.wait_for(client.joined, max(0.1, deadline - time.monotonic()))
+                    self.clients.append(client)
                     durations.append(time.monotonic() - began)
                 except (OSError, TimeoutError, ConnectionError) as exc:
                     failures.append(f"{type(exc).__name__}: {exc}"[:300])
+                    if client is not None:
+                        client.close()  # not joined in time: it must not join later
 
         started = time.monotonic()
         deadline = started + within

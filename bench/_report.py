@@ -43,6 +43,7 @@ def median_of(runs: list[dict[str, Any]], path: str) -> float | None:
 
 # (label, path in a run's result, scale, unit format)
 ROWS: list[tuple[str, str, float, str]] = [
+    ("sockets joined (within the join deadline)", "join.joined", 1, "{:.0f}"),
     ("connect + join, all sockets (s)", "join.seconds", 1, "{:.2f}"),
     ("  per socket p50 / p99 (s)", "join.per_socket.p50|join.per_socket.p99", 1, "{:.2f}"),
     ("server CPU per join (ms)", "join.server_cpu_ms_per_join", 1, "{:.2f}"),
@@ -80,8 +81,27 @@ ROWS: list[tuple[str, str, float, str]] = [
         100,
         "{:.0f}",
     ),
+    (
+        "cores busy (anyone) join / 1/s / 10/s: core 0 (%)",
+        "join.cores_busy.cpu0|slow.cores_busy.cpu0|stress.cores_busy.cpu0",
+        100,
+        "{:.0f}",
+    ),
+    (
+        "cores busy (anyone) join / 1/s / 10/s: core 1 (%)",
+        "join.cores_busy.cpu1|slow.cores_busy.cpu1|stress.cores_busy.cpu1",
+        100,
+        "{:.0f}",
+    ),
 ]
-NO_RATIO = {"deliveries lost", "votes per second", "event frame", "load generator"}
+NO_RATIO = {
+    "sockets joined",
+    "deliveries lost",
+    "votes per second",
+    "event frame",
+    "load generator",
+    "cores busy",
+}
 
 
 def cell(
@@ -121,7 +141,7 @@ def vote_lines(runs: list[dict[str, Any]], say: Callable[[str], None]) -> None:
                 say(f"  votes {step['rate']:.0f}/s: {step['error']}")
                 continue
             say(
-                f"  votes {step['rate']:.0f}/s offered: {step['achieved_per_second']:.0f}/s"
+                f"  votes {step['rate']:.0f}/s offered: {step['answered_per_second']:.0f}/s"
                 f" answered, reply p99 {step['reply']['p99'] * 1000:.0f} ms, count in front of"
                 f" everyone p50 {step['count_to_everyone']['p50'] * 1000:.0f} ms"
                 f" p99 {step['count_to_everyone']['p99'] * 1000:.0f} ms,"

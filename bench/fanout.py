@@ -65,6 +65,7 @@ class Options:
     questions: int = 200
     vote_rates: list[float] = field(default_factory=lambda: [25, 50, 100, 200, 400])
     vote_seconds: float = 5.0
+    join_within: float | None = None  # default: 60 s + 0.1 s per socket
     json: str | None = None
     quick: bool = False
 
@@ -89,6 +90,9 @@ def parse(argv: list[str] | None = None) -> Options:
         "--vote-rates", type=lambda t: [float(x) for x in t.split(",") if x], help="votes/s steps"
     )
     parser.add_argument("--vote-seconds", type=float, help="seconds per vote step")
+    parser.add_argument(
+        "--join-within", type=float, help="seconds the joins may take (default 60 + 0.1 × size)"
+    )
     parser.add_argument("--json", help="also write every figure to this JSON file")
     parser.add_argument(
         "--quick", action="store_true", help="smoke mode: 200 sockets, few actions, no peer"
@@ -111,7 +115,7 @@ def parse(argv: list[str] | None = None) -> Options:
         )
     for name in (
         "sizes", "repeat", "actions", "stress_actions", "stress_rate", "probes", "workers",
-        "concurrency", "questions", "vote_rates", "vote_seconds", "json",
+        "concurrency", "questions", "vote_rates", "vote_seconds", "json", "join_within",
     ):  # fmt: skip
         if (value := getattr(args, name)) is not None:
             setattr(options, name, value)
@@ -138,7 +142,7 @@ async def measure(target: Any, size: int, options: Options, frame_bytes: int) ->
         idle = rss_kib(target.a_pid)
         run = Run(target, workers, probes, frame_bytes)
         say(f"  {target.name}: joining {size:,} sockets ({options.probes} probes watching)")
-        within = 60 + size * 0.1
+        within = options.join_within or 60 + size * 0.1
         result["join"] = await join(run, size, options.probes, options.concurrency, within)
         joined = result["join"]["joined"]
         say(
