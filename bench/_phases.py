@@ -18,6 +18,9 @@ from typing import Any, Protocol
 from _loadgen import WorkerHandle, cpu_seconds, on_all, times_of
 from _report import summary
 
+# A delivery not arrived this many seconds after the phase's last action counts as lost.
+LATE = 60.0
+
 
 class Target(Protocol):
     name: str
@@ -195,7 +198,7 @@ async def join(run: Run, size: int, probes: int, concurrency: int, within: float
     started = min(r["started"] for r in results)
     finished = max(r["finished"] for r in results)
     joined = sum(r["joined"] for r in results)
-    await wait_arrivals([run.probes], list(sent), probes, within=15)
+    await wait_arrivals([run.probes], list(sent), probes, within=LATE)
     during = await latencies([run.probes], sent, probes)
     await on_all(run.workers, "clear")
     durations = [d for r in results for d in r["durations"]]
@@ -224,7 +227,7 @@ async def fan_out(run: Run, *, rate: float, count: int, expected: int) -> dict[s
     await asyncio.wait_for(ticker.task, count / rate + 60)
     sent = await ticker.stop()
     sending = time.monotonic() - started
-    await wait_arrivals(run.workers, list(sent), expected, within=30)
+    await wait_arrivals(run.workers, list(sent), expected, within=LATE)
     elapsed = time.monotonic() - started
     cpu_a1, cpu_b1 = cpu_seconds(target.a_pid), cpu_seconds(target.b_pid)
     load1 = await load_cpu(run.workers)

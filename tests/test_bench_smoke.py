@@ -26,10 +26,10 @@ FIGURES = (
     "RSS per connection (KiB)",
     "fan-out 1/s latency p99 (ms)",
     "fan-out 1/s to last client, median (ms)",
-    "deliveries lost 1/s (of expected)",
+    "deliveries lost 1/s (of expected; 60 s grace)",
     "server CPU per delivery 1/s (µs)",
     "fan-out 10/s latency p99 (ms)",
-    "deliveries lost 10/s (of expected)",
+    "deliveries lost 10/s (of expected; 60 s grace)",
     "largest GC pause, process A (ms)",
     "votes per second sustained",
 )
