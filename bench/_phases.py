@@ -200,6 +200,7 @@ async def join(run: Run, size: int, probes: int, concurrency: int, within: float
     joined = sum(r["joined"] for r in results)
     await wait_arrivals([run.probes], list(sent), probes, within=LATE)
     during = await latencies([run.probes], sent, probes)
+    seen = await on_all(run.workers, "seen")
     await on_all(run.workers, "clear")
     durations = [d for r in results for d in r["durations"]]
     return {
@@ -209,6 +210,9 @@ async def join(run: Run, size: int, probes: int, concurrency: int, within: float
         "seconds": finished - started,
         "per_socket": summary(durations),
         "server_cpu_ms_per_join": 1000 * (cpu1 - cpu0) / max(1, joined),
+        # The moderator's actions reached the sockets already joined meanwhile: with the
+        # CPU per delivery of the 1/s phase, fanout.py estimates the joins' own share.
+        "deliveries_meanwhile": sum(x["seqs"].get(seq, ("", 0))[1] for x in seen for seq in sent),
         "load_cpu_share": (load1 - load0) / max(1e-9, finished - started),
         "cores_busy": busy_share(cores0),
         "probes_during_join": during,

@@ -48,6 +48,12 @@ ROWS: list[tuple[str, str, float, str]] = [
     ("  per socket p50 / p99 (s)", "join.per_socket.p50|join.per_socket.p99", 1, "{:.2f}"),
     ("server CPU per join (ms)", "join.server_cpu_ms_per_join", 1, "{:.2f}"),
     (
+        "  less the deliveries made meanwhile (ms, estimate)",
+        "join.server_cpu_ms_per_join_less_deliveries",
+        1,
+        "{:.2f}",
+    ),
+    (
         "delay to joined clients while joining p50 / p99 / max (ms)",
         "join.probes_during_join.p50|join.probes_during_join.p99|join.probes_during_join.max",
         1000,

@@ -158,6 +158,12 @@ async def measure(target: Any, size: int, options: Options, frame_bytes: int) ->
         }
         say(f"  {target.name}: fan-out, {options.actions} actions at 1/s")
         result["slow"] = await fan_out(run, rate=1.0, count=options.actions, expected=joined)
+        delivering = (
+            result["join"]["deliveries_meanwhile"] * result["slow"]["server_cpu_us_per_delivery"]
+        )
+        result["join"]["server_cpu_ms_per_join_less_deliveries"] = max(
+            0.0, result["join"]["server_cpu_ms_per_join"] - delivering / 1000 / max(1, joined)
+        )
         say(
             f"  {target.name}: fan-out, {options.stress_actions} actions at"
             f" {options.stress_rate:g}/s"
