@@ -200,9 +200,10 @@ def git_commit() -> str:
             ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
         ).stdout.strip()
 
-    return git("rev-parse", "--short", "HEAD") + (
-        " (with local changes)" if git("status", "--porcelain", "--", "townhall") else ""
-    )
+    head = git("rev-parse", "--short", "HEAD")
+    server = git("log", "-1", "--format=%h", "--", "townhall")  # the last change to the server
+    dirty = " with local changes" if git("status", "--porcelain", "--", "townhall") else ""
+    return f"{head} (townhall/ as of {server}{dirty})"
 
 
 async def main_async(options: Options) -> int:
