@@ -45,6 +45,8 @@ from .floor_state import (
     turn_seconds,
 )
 from .floor_state import list_speaker_log as list_speaker_log
+from .floor_state import own_floor_snapshot as own_floor_snapshot
+from .floor_state import shared_floor_snapshot as shared_floor_snapshot
 from .models import Appearance, FloorRequest, Person, ProgrammeSession, Room
 from .room_log import LoggedEvent, append_event
 from .seats import credit_name
