@@ -13,6 +13,7 @@ from townhall.platform import rooms
 from townhall.platform.errors import Forbidden, RateLimited
 
 from .connection import Connection
+from .floor_commands import FLOOR_HANDLERS
 from .guards import joined_viewer, require_staff
 from .hub import Hub
 from .messages import (
@@ -109,6 +110,7 @@ HANDLERS: dict[type, Handler] = {
     RoomSetState: room_set_state,
     RoomUpdate: room_update,
     **QA_HANDLERS,
+    **FLOOR_HANDLERS,
 }
 
 
