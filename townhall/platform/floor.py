@@ -482,3 +482,19 @@ async def close_floor(db: AsyncSession, *, room_id: int, now: datetime) -> list[
             request.status, request.position = "closed", None
         await log.public("floor.closed", requests=[r.id for r in queue])
     return log.events
+
+
+async def close_floors_of_ended_rooms(
+    db: AsyncSession, *, events: list[LoggedEvent], now: datetime
+) -> list[LoggedEvent]:
+    """The floor closes with its room: for each room that ``events`` (the room changes of one
+    transaction) ended or archived, :func:`close_floor`. Call it wherever rooms change state
+    (the programme clock, a moderator's override), in the same transaction."""
+    closed: list[LoggedEvent] = []
+    for event in events:
+        if event.name == "room.state_changed" and event.data["changes"].get("state") in (
+            "ended",
+            "archived",
+        ):
+            closed += await close_floor(db, room_id=event.room_id, now=now)
+    return closed
