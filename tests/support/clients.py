@@ -190,8 +190,9 @@ class Client:
         assert self.ws is not None
         await self.ws.send(json.dumps(payload) if isinstance(payload, dict) else payload)
 
-    async def request(self, kind: str, *, within: float = 5.0, **fields: Any) -> Message:
-        """Send a command with a fresh ``ref``; its ``reply`` or ``error``."""
+    async def request(self, kind: str, /, *, within: float = 5.0, **fields: Any) -> Message:
+        """Send a command with a fresh ``ref``; its ``reply`` or ``error``. (``kind`` is
+        positional only: ``floor.request`` has a field of that name.)"""
         ref = f"{self.name}-{next(self._refs)}"
         sent_at = len(self.messages)
         await self.send({"type": kind, "ref": ref, **fields})
