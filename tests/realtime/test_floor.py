@@ -188,3 +188,70 @@ async def test_floor_and_backstage_replay_onto_snapshot_for_every_tier(embedded:
         {"backstage.sent", "floor.airtime_changed"},
     )  # fmt: skip
     assert "backstage" not in final["Replaying Rui"] and "floor_airtime" not in final["Lina"]
+
+
+# ---- refusals -------------------------------------------------------------------------------
+def refusal(answer: Message) -> dict[str, Any]:
+    """An error without its prose and ref: its code and details."""
+    assert answer["type"] == "error", answer
+    return {k: v for k, v in answer.items() if k not in ("type", "ref", "message")}
+
+
+async def test_floor_refusals_are_typed_errors(embedded: Stack) -> None:
+    server = embedded.server("a", now=MORNING)
+    await embedded.start(server)
+    room, other = embedded.rooms[WORKSHOP_1], embedded.rooms["workshop-3-dialogue-solidarity"]
+    moderator = await embedded.moderator(server)
+    sameh = await embedded.panelist(server, "sameh-wahba", "Sameh")
+    audience = await embedded.audience(server, "Ada")
+    for client in (moderator, sameh, audience):
+        await client.join(room)
+    await sameh.join(other)
+    closed = refusal(await sameh.request("floor.request", room=room, kind="contribution"))
+    await ok(moderator, "room.set_state", room=room, action="go_live")
+
+    mine = (await ok(sameh, "floor.request", room=room, kind="contribution"))["request"]
+    again = refusal(await sameh.request("floor.request", room=room, kind="point_of_order"))
+    await ok(sameh, "floor.withdraw", room=room, request=mine)
+    withdrawn = refusal(await moderator.request("floor.grant", room=room, request=mine))
+    answers = {
+        "audience asks": await audience.request("floor.request", room=room, kind="contribution"),
+        "panelist grants": await sameh.request("floor.grant", room=room),
+        "panelist elsewhere": await sameh.request("floor.request", room=other, kind="reply"),
+        "bad kind": await sameh.request("floor.request", room=room, kind="speech"),
+        "empty queue": await moderator.request("floor.grant", room=room),
+        "too long a turn": await moderator.request("floor.grant", room=room, limit=5 * 3600),
+        "audience backstage": await audience.request("backstage.send", room=room, text="Hi"),
+        "panelist to one": await sameh.request(
+            "backstage.send", room=room, text="Hi", to="lina-liakou"
+        ),
+        "too big an id": await sameh.request("floor.withdraw", room=room, request=2**31),
+    }
+    empty = moderator.events(room, "floor.withdrawn")[-1]["data"]["floor"]
+
+    assert closed == {"code": "floor.room_closed"}
+    requested = moderator.events(room, "floor.requested")[-1]["data"]["floor"]
+    assert (again, [r["id"] for r in requested["queue"]]) == (
+        {"code": "floor.duplicate", "floor": requested},
+        [mine],
+    )
+    # Refusals carry the floor as committed: its version is the one the next command needs.
+    assert (withdrawn, empty["queue"], empty["speaking"]) == (
+        {"code": "floor.withdrawn", "floor": empty},
+        [],
+        None,
+    )
+    assert {label: refusal(answer) for label, answer in answers.items()} == {
+        "audience asks": {"code": "floor.panel_only"},
+        "panelist grants": {"code": "room.forbidden"},
+        "panelist elsewhere": {"code": "floor.panel_only"},
+        "bad kind": {
+            "code": "floor.invalid_kind",
+            "kinds": ["contribution", "reply", "point_of_order"],
+        },
+        "empty queue": {"code": "floor.queue_empty"},
+        "too long a turn": {"code": "floor.invalid_limit", "minimum": 10, "maximum": 14400},
+        "audience backstage": {"code": "backstage.forbidden"},
+        "panelist to one": {"code": "backstage.moderators_only"},
+        "too big an id": {"code": "message.invalid"},
+    }

@@ -84,6 +84,14 @@ async def _lock(db: AsyncSession, room_id: int, version: int | None) -> Room:
     return room
 
 
+async def _floor_as_committed(db: AsyncSession, room: Room) -> dict[str, Any]:
+    """The floor for a refusal after :func:`_lock` took it: the change rolls back, so clients
+    get the version before the bump (the one their next command must carry), not one that
+    never commits."""
+    floor = await floor_json(db, room)
+    return {**floor, "version": floor["version"] - 1}
+
+
 class _Log:
     def __init__(self, db: AsyncSession, room: Room, now: datetime) -> None:
         self.db, self.room, self.now = db, room, now
@@ -209,7 +217,7 @@ async def _enqueue(
         raise Conflict(
             f"{name} already asked for the floor",
             code="floor.duplicate",
-            floor=await floor_json(db, room),
+            floor=await _floor_as_committed(db, room),
         )
     reply_to = None
     if kind == "reply":
@@ -301,7 +309,7 @@ async def _queued(db: AsyncSession, room: Room, request_id: int) -> FloorRequest
         raise InvalidState(
             f"that request is {request.status}, no longer in the queue",
             code=f"floor.{request.status}",
-            floor=await floor_json(db, room),
+            floor=await _floor_as_committed(db, room),
         )
     return request
 
@@ -366,7 +374,7 @@ async def reorder_floor(
         raise Invalid(
             "give every request of the queue once, in the new order",
             code="floor.bad_order",
-            floor=await floor_json(db, room),
+            floor=await _floor_as_committed(db, room),
         )
     _renumber([by_id[i] for i in order])
     log = _Log(db, room, now)
