@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+import yaml
 from sqlalchemy import update
 from support.clients import Client, Message
 from support.room_state import instant, replay, sequenced
@@ -25,6 +28,27 @@ from support.summit import MORNING, WORKSHOP_1
 from townhall.platform.models import Room
 
 PARIS = f"{WORKSHOP_1}.5"  # the programme's "Paris (tbc)" slot on workshop 1's panel
+ASYNCAPI = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.yaml"
+
+
+def off_the_document(clients: list[Client]) -> list[tuple[str, str, str]]:
+    """Every message the clients got that breaks its docs/asyncapi.yaml payload schema:
+    (client, message type, what is wrong). Snapshots are checked as clients hold them, with
+    ``mine`` laid over ``state``."""
+    document = yaml.safe_load(ASYNCAPI.read_text(encoding="utf-8"))
+    by_type = {
+        m["payload"]["properties"]["type"]["const"]: m["payload"]
+        for m in document["components"]["messages"].values()
+    }
+    problems = []
+    for client in clients:
+        for message in client.messages:
+            schema = {**by_type[message["type"]], "components": document["components"]}
+            try:
+                jsonschema.validate(message, schema)
+            except jsonschema.ValidationError as exc:
+                problems.append((client.name, message["type"], exc.message[:200]))
+    return problems
 
 
 def held(client: Client, room: int) -> Message:
@@ -191,6 +215,7 @@ async def test_floor_and_backstage_replay_onto_snapshot_for_every_tier(embedded:
         {"backstage.sent", "floor.airtime_changed"},
     )  # fmt: skip
     assert "backstage" not in final["Replaying Rui"] and "floor_airtime" not in final["Lina"]
+    assert off_the_document(everyone) == []
 
 
 # ---- refusals -------------------------------------------------------------------------------
@@ -258,6 +283,7 @@ async def test_floor_refusals_are_typed_errors(embedded: Stack) -> None:
         "panelist to one": {"code": "backstage.moderators_only"},
         "too big an id": {"code": "message.invalid"},
     }
+    assert off_the_document([moderator, sameh, audience]) == []
 
 
 # ---- two processes over Redis ---------------------------------------------------------------
