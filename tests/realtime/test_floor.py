@@ -451,3 +451,32 @@ async def test_backstage_to_one_panelist_reaches_them_and_staff_never_the_audien
         ("Audience on b", False, False, False),
     ]
     assert to_panel["seq"] > sent["seq"]
+
+
+async def test_my_floor_request_in_each_panelists_own_part(embedded: Stack) -> None:
+    server = embedded.server("a", now=MORNING)
+    await embedded.start(server)
+    room = embedded.rooms[WORKSHOP_1]
+    moderator = await embedded.moderator(server)
+    sameh = await embedded.panelist(server, "sameh-wahba", "Sameh")
+    paris = await embedded.panelist(server, PARIS, "Paris")
+    lina = await embedded.panelist(server, "lina-liakou", "Lina")
+    audience = await embedded.audience(server, "Ada")
+    for client in (moderator, sameh, paris, lina, audience):
+        await client.join(room)
+    await ok(moderator, "room.set_state", room=room, action="go_live")
+    asked = (await ok(sameh, "floor.request", room=room, kind="contribution"))["request"]
+    version = (await moderator.join(room))["state"]["floor"]["version"]
+    added = await ok(moderator, "floor.add", room=room, person=PARIS, version=version)
+
+    def mine(snapshot: Message) -> Any:
+        return snapshot["state"].get("my_floor_request", "absent")
+
+    first = {c.name: mine(await c.join(room)) for c in (sameh, paris, lina, audience)}
+    await ok(sameh, "floor.withdraw", room=room, request=asked)
+    after = {c.name: mine(await c.join(room)) for c in (sameh, paris)}
+
+    assert (first, after) == (
+        {"Sameh": asked, "Paris": added["request"], "Lina": "absent", "Ada": "absent"},
+        {"Sameh": "absent", "Paris": added["request"]},
+    ), "a request the moderator added for the slot is the slot's panelist's own too"
