@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from townhall.platform import access, participants, programme, rooms
 from townhall.platform.db import make_engine, make_sessionmaker
@@ -115,6 +115,15 @@ class SummitDatabase:
             events = await rooms.set_room_state(db, room_id=room_id, action=action, now=now)
             await db.commit()
         return events
+
+    async def set_speaking_time(self, room_id: int, minutes: int | None) -> None:
+        """The room's *Speaking time per speaker* (an organizer sets it in the console): the
+        floor's default turn limit."""
+        async with self.sessionmaker() as db:
+            await db.execute(
+                update(Room).where(Room.id == room_id).values(speaking_time_minutes=minutes)
+            )
+            await db.commit()
 
     async def update_room(
         self, room_id: int, *, now: datetime, **changes: Any
