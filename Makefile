@@ -6,7 +6,7 @@
 #   make test    the whole suite; PYTEST_ARGS="tests/test_settings.py -x" narrows it
 #   make check   ruff format --check, ruff check, the layering contract
 #   make audit   pip-audit over .venv; needs PyPI's per-release JSON API (not part of test)
-#   make bench   run every bench/*.py and print its figures
+#   make bench   fan-out benchmark, Townhall against Node socket.io (docs/performance.md)
 #   make clean   remove caches, build output and the local SQLite demo database
 #
 # `make run` pins the event clock ten minutes before Thematic workshop 1 (16:00 in Izmir on
@@ -87,14 +87,12 @@ audit: $(TEST_STAMP)
 	fi
 	$(VENV)/bin/pip-audit --local --skip-editable --strict --progress-spinner off
 
+# bench/fanout.py installs the Node peer (npm ci in bench/peer) the first time it needs it.
+# Narrow or widen it with BENCH_ARGS, e.g. make bench BENCH_ARGS="--sizes 1000,5000,10000";
+# BENCH_ARGS=--quick is the smoke mode. bench/fanout_smoke.py (embedded mode) runs on its own.
 bench: $(TEST_STAMP)
 	bash scripts/ensure-services.sh
-	@found=0; for script in bench/*.py; do \
-	  [ -e "$$script" ] || continue; \
-	  case "$$(basename "$$script")" in _*) continue;; esac; \
-	  found=1; echo "== $$script"; $(PY) "$$script" $(BENCH_ARGS); \
-	done; \
-	[ $$found = 1 ] || echo "make bench: no benchmarks in bench/ yet"
+	$(PY) bench/fanout.py $(BENCH_ARGS)
 
 # Leaves .venv alone (rm -rf .venv for a full reset); townhall.db is the `make run` demo
 # database, which the next `make run` loads again.

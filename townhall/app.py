@@ -23,7 +23,7 @@ from townhall.gc_pauses import GcPauses
 from townhall.platform.clock import Clock, OffsetClock
 from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.rehearsal import anchor_offset
-from townhall.realtime import access_watch, qa
+from townhall.realtime import access_watch, floor_commands, qa
 from townhall.realtime.broker import Broker, MemoryBroker
 from townhall.realtime.channels import Channels
 from townhall.realtime.control import Control
@@ -108,6 +108,7 @@ def build_hub(
     hub.add_loop(lifecycle.run, "lifecycle")
     hub.add_loop(presence.run, "presence")
     qa.install(hub)
+    floor_commands.install(hub)
     access_watch.install(hub)
     return hub
 

@@ -429,6 +429,37 @@ async def test_close_floor_with_nobody_on_it_logs_nothing(db, world) -> None:
     assert events == []
 
 
+async def test_floor_closes_when_the_programme_ends_the_room(db, world) -> None:
+    room_id, _, v = world
+    await floor.request_floor(
+        db, room_id=room_id, viewer=v["sameh"], kind="contribution", now=at(1)
+    )
+    _, [asked] = await floor.request_floor(
+        db, room_id=room_id, viewer=v["lina"], kind="contribution", now=at(2)
+    )
+    await floor.grant_floor(db, room_id=room_id, moderator=v["moderator"], now=at(3))
+    await db.commit()
+    ends_at = (await rooms.get_room(db, room_id=room_id)).session.ends_at
+    assert ends_at is not None
+
+    events = await rooms.advance_rooms(db, now=ends_at, room_id=room_id)
+    events += await floor.close_floors_of_ended_rooms(db, events=events, now=ends_at)
+    await db.commit()
+    later = await rooms.set_room_state(db, room_id=room_id, action="archive", now=ends_at)
+    later += await floor.close_floors_of_ended_rooms(db, events=later, now=ends_at)
+
+    closed = events[-1].data
+    assert (
+        [e.name for e in events],
+        (closed["requests"], closed["floor"]["queue"], closed["floor"]["speaking"]),
+        [e.name for e in later],
+    ) == (
+        ["room.state_changed", "floor.turn_ended", "floor.airtime_changed", "floor.closed"],
+        ([asked.data["request"]["id"]], [], None),
+        ["room.state_changed"],
+    )
+
+
 @pytest.mark.parametrize("seed", [7, 2021])
 async def test_floor_random_walk_keeps_order_and_projections(db, world, seed) -> None:
     """Random sequences of every floor action: refused ones change nothing; accepted ones

@@ -76,6 +76,17 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "question.pin": {"question": MISSING, "position": 0},
     "question.assign": {"question": MISSING, "to": None},
     "participant.ban": {"participant": "p_nobody"},
+    # The floor and backstage: each body is refused by the domain past its permission check
+    # (nobody speaks, no such request or panelist, an empty message), so nothing changes.
+    "floor.request": {"kind": "reply"},
+    "floor.withdraw": {"request": MISSING},
+    "floor.add": {"person": "nobody-at-all", "kind": "contribution"},
+    "floor.remove": {"request": MISSING},
+    "floor.reorder": {"order": [MISSING]},
+    "floor.grant": {"request": MISSING},
+    "floor.end_turn": {},
+    "floor.set_limit": {"seconds": 60},
+    "backstage.send": {"text": ""},
     "room.leave": {},
 }
 NO_ROOM = {"ping"}
@@ -89,6 +100,16 @@ Q = "question.not_found"  # past the permission check
 P = "participant.not_found"  # past the permission check
 RA, RP, RS = "reply audience", "reply panel", "reply staff"  # joined, with this tier
 BAN = "participant.banned, closed 4003"
+# The floor and backstage, past the permission check:
+NS = "floor.nobody_speaking"  # a reply (or an end of turn, a new limit) with nobody speaking
+FNF = "floor.not_found"
+UP = "floor.unknown_panelist"
+BO = "floor.bad_order"
+BE = "backstage.empty"
+# ... refused by it:
+PO = "floor.panel_only"  # only the session's panelists use the floor
+MA = "floor.moderators_add"  # staff put panelists on the list with floor.add
+BF = "backstage.forbidden"
 
 #                              anon   aud   ban   pan   mod   mod3  org   exp   rev
 MATRIX: dict[str, tuple[str, ...]] = {
@@ -109,6 +130,15 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "question.pin":           (NJ,    F,    NJ,   F,    Q,    F,    Q,    F,    F),
     "question.assign":        (NJ,    F,    NJ,   F,    Q,    F,    Q,    F,    F),
     "participant.ban":        (NJ,    F,    NJ,   F,    P,    F,    P,    F,    F),
+    "floor.request":          (NJ,    PO,   NJ,   NS,   MA,   PO,   MA,   PO,   PO),
+    "floor.withdraw":         (NJ,    PO,   NJ,   FNF,  FNF,  PO,   FNF,  PO,   PO),
+    "floor.add":              (NJ,    F,    NJ,   F,    UP,   F,    UP,   F,    F),
+    "floor.remove":           (NJ,    F,    NJ,   F,    FNF,  F,    FNF,  F,    F),
+    "floor.reorder":          (NJ,    F,    NJ,   F,    BO,   F,    BO,   F,    F),
+    "floor.grant":            (NJ,    F,    NJ,   F,    FNF,  F,    FNF,  F,    F),
+    "floor.end_turn":         (NJ,    F,    NJ,   NS,   NS,   F,    NS,   F,    F),
+    "floor.set_limit":        (NJ,    F,    NJ,   F,    NS,   F,    NS,   F,    F),
+    "backstage.send":         (NJ,    BF,   NJ,   BE,   BE,   BF,   BE,   BF,   BF),
     "room.leave":             (NJ,    R,    NJ,   R,    R,    R,    R,    R,    R),
 }  # fmt: skip
 

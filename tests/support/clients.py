@@ -20,6 +20,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from .room_state import replay
 from .servers import ServerProcess
 from .summit import EVENT
 
@@ -190,8 +191,9 @@ class Client:
         assert self.ws is not None
         await self.ws.send(json.dumps(payload) if isinstance(payload, dict) else payload)
 
-    async def request(self, kind: str, *, within: float = 5.0, **fields: Any) -> Message:
-        """Send a command with a fresh ``ref``; its ``reply`` or ``error``."""
+    async def request(self, kind: str, /, *, within: float = 5.0, **fields: Any) -> Message:
+        """Send a command with a fresh ``ref``; its ``reply`` or ``error``. (``kind`` is
+        positional only: ``floor.request`` has a field of that name.)"""
         ref = f"{self.name}-{next(self._refs)}"
         sent_at = len(self.messages)
         await self.send({"type": kind, "ref": ref, **fields})
@@ -324,3 +326,31 @@ async def update_stage(moderator: Client, room: int, count: int, *, tag: str = "
         assert answer["type"] == "reply", answer
         seqs.append(answer["data"]["seq"])
     return seqs
+
+
+async def ok(client: Client, kind: str, /, **fields: Any) -> dict[str, Any]:
+    """A command that must succeed; its reply's data."""
+    answer = await client.request(kind, **fields)
+    assert answer["type"] == "reply", (client.name, kind, fields, answer)
+    return answer["data"]
+
+
+def refusal(answer: Message) -> dict[str, Any]:
+    """An error without its prose and ref: its code and details."""
+    assert answer["type"] == "error", answer
+    return {k: v for k, v in answer.items() if k not in ("type", "ref", "message")}
+
+
+def held(client: Client, room: int) -> Message:
+    """What ``client`` holds of ``room``: its last snapshot with every event after it applied
+    (events it is not sent leave gaps in ``seq``)."""
+    snapshots = [m for m in client.messages if m["type"] == "room.snapshot" and m["room"] == room]
+    last = snapshots[-1]
+    after = client.messages[client.messages.index(last) + 1 :]
+    events = [m for m in after if m["type"] == "event" and m["room"] == room]
+    return replay(last, events, gaps=True)
+
+
+def floor_of(client: Client, room: int) -> dict[str, Any]:
+    """The floor ``client`` holds in ``room``."""
+    return held(client, room)["state"]["floor"]

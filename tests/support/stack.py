@@ -99,6 +99,12 @@ class Stack:
         )
         return await self.client(server, await invited_cookie(server, token), name)
 
+    async def panelist(self, server: ServerProcess, person: str, name: str | None = None) -> Client:
+        """A connected panelist: the programme person (or slot) ``person`` (a key), through an
+        invitation for that person, accepted."""
+        token = await self.db.invitation_token(SECRET_KEY, role="panelist", person=person)
+        return await self.client(server, await invited_cookie(server, token), name or person)
+
     def participant_of(self, client: Client) -> str:
         """The participant id the client's cookie carries for the Summit."""
         cookies = dict(part.split("=", 1) for part in (client.cookie or "").split("; "))

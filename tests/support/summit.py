@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from townhall.platform import access, participants, programme, rooms
 from townhall.platform.db import make_engine, make_sessionmaker
-from townhall.platform.models import ClockAnchor, Room, RoomEvent
+from townhall.platform.models import ClockAnchor, Person, Room, RoomEvent
 from townhall.platform.programme_file import load_programme_file
 from townhall.platform.room_log import LoggedEvent
 from townhall.realtime.identity import (
@@ -57,20 +57,33 @@ class SummitDatabase:
             await db.commit()
 
     async def invitation_token(
-        self, secret_key: str, *, role: str, session: str | None = None, label: str | None = None
+        self,
+        secret_key: str,
+        *,
+        role: str,
+        session: str | None = None,
+        label: str | None = None,
+        person: str | None = None,
     ) -> str:
-        """A signed token for ``/invitations/{token}``."""
+        """A signed token for ``/invitations/{token}``; ``person``: a programme person's (or
+        slot's) key the invitation is for."""
         async with self.sessionmaker() as db:
             event = await programme.get_event(db, slug=EVENT)
-            session_id = None
+            session_id = person_id = None
             if session is not None:
                 session_id = (await programme.get_session(db, event_id=event.id, slug=session)).id
+            if person is not None:
+                person_id = await db.scalar(
+                    select(Person.id).where(Person.event_id == event.id, Person.key == person)
+                )
+                assert person_id is not None, f"no person {person!r} in the Summit"
             invitation = await access.create_invitation(
                 db,
                 event_id=event.id,
                 role=role,
                 now=datetime.now(UTC),
                 session_id=session_id,
+                person_id=person_id,
                 label=label,
                 valid_for=timedelta(days=365),
             )
@@ -102,6 +115,15 @@ class SummitDatabase:
             events = await rooms.set_room_state(db, room_id=room_id, action=action, now=now)
             await db.commit()
         return events
+
+    async def set_speaking_time(self, room_id: int, minutes: int | None) -> None:
+        """The room's *Speaking time per speaker* (an organizer sets it in the console): the
+        floor's default turn limit."""
+        async with self.sessionmaker() as db:
+            await db.execute(
+                update(Room).where(Room.id == room_id).values(speaking_time_minutes=minutes)
+            )
+            await db.commit()
 
     async def update_room(
         self, room_id: int, *, now: datetime, **changes: Any

@@ -220,6 +220,50 @@ async def backstage_snapshot(db: AsyncSession, *, room_id: int, viewer: Viewer) 
     return {"backstage": _once(rows)[-SNAPSHOT_LIMIT:]}
 
 
+def _by_id(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The latest messages, in ``id`` order: how clients merge lists of objects (``layOwn``),
+    so a snapshot's two parts and a client's merged copies agree (show them by ``sent_at``)."""
+    return sorted(messages[-SNAPSHOT_LIMIT:], key=lambda m: m["id"])
+
+
+async def shared_backstage_snapshot(db: AsyncSession, *, room_id: int, tier: str) -> dict[str, Any]:
+    """The backstage part every viewer of ``tier`` shares: for staff every message, for the
+    panel the messages to the whole panel (those to one panelist are in
+    :func:`own_backstage_snapshot`), for the audience nothing, not even an empty list."""
+    if tier == "audience":
+        return {}
+    rows = await _logged(db, room_id)
+    if tier != "staff":
+        rows = [r for r in rows if r.visibility == "backstage"]
+    return {"backstage": _by_id(_once(rows))}
+
+
+async def own_backstage_snapshot(
+    db: AsyncSession, *, room_id: int, participant_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """For each of ``participant_ids`` with messages to them alone (``backstage_to``): those
+    messages, in one query however many participants. Participants without any are left out."""
+    if not participant_ids:
+        return {}
+    rows = (
+        await db.scalars(
+            select(RoomEvent)
+            .where(
+                RoomEvent.room_id == room_id,
+                RoomEvent.name == EVENT,
+                RoomEvent.visibility == "backstage_to",
+                RoomEvent.participant_id.in_(participant_ids),
+            )
+            .order_by(RoomEvent.seq)
+        )
+    ).all()
+    found: dict[str, list[RoomEvent]] = {}
+    for row in rows:
+        assert row.participant_id is not None
+        found.setdefault(row.participant_id, []).append(row)
+    return {p: {"backstage": _by_id(_once(mine))} for p, mine in found.items()}
+
+
 async def list_backstage_log(db: AsyncSession, *, room_id: int) -> list[dict[str, Any]]:
     """Every backstage message of the room, for the staff's record of the session."""
     await _room(db, room_id)

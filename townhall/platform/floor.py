@@ -45,6 +45,8 @@ from .floor_state import (
     turn_seconds,
 )
 from .floor_state import list_speaker_log as list_speaker_log
+from .floor_state import own_floor_snapshot as own_floor_snapshot
+from .floor_state import shared_floor_snapshot as shared_floor_snapshot
 from .models import Appearance, FloorRequest, Person, ProgrammeSession, Room
 from .room_log import LoggedEvent, append_event
 from .seats import credit_name
@@ -80,6 +82,14 @@ async def _lock(db: AsyncSession, room_id: int, version: int | None) -> Room:
             floor=await floor_json(db, room),
         )
     return room
+
+
+async def _floor_as_committed(db: AsyncSession, room: Room) -> dict[str, Any]:
+    """The floor for a refusal after :func:`_lock` took it: the change rolls back, so clients
+    get the version before the bump (the one their next command must carry), not one that
+    never commits."""
+    floor = await floor_json(db, room)
+    return {**floor, "version": floor["version"] - 1}
 
 
 class _Log:
@@ -207,7 +217,7 @@ async def _enqueue(
         raise Conflict(
             f"{name} already asked for the floor",
             code="floor.duplicate",
-            floor=await floor_json(db, room),
+            floor=await _floor_as_committed(db, room),
         )
     reply_to = None
     if kind == "reply":
@@ -299,7 +309,7 @@ async def _queued(db: AsyncSession, room: Room, request_id: int) -> FloorRequest
         raise InvalidState(
             f"that request is {request.status}, no longer in the queue",
             code=f"floor.{request.status}",
-            floor=await floor_json(db, room),
+            floor=await _floor_as_committed(db, room),
         )
     return request
 
@@ -364,7 +374,7 @@ async def reorder_floor(
         raise Invalid(
             "give every request of the queue once, in the new order",
             code="floor.bad_order",
-            floor=await floor_json(db, room),
+            floor=await _floor_as_committed(db, room),
         )
     _renumber([by_id[i] for i in order])
     log = _Log(db, room, now)
@@ -480,3 +490,19 @@ async def close_floor(db: AsyncSession, *, room_id: int, now: datetime) -> list[
             request.status, request.position = "closed", None
         await log.public("floor.closed", requests=[r.id for r in queue])
     return log.events
+
+
+async def close_floors_of_ended_rooms(
+    db: AsyncSession, *, events: list[LoggedEvent], now: datetime
+) -> list[LoggedEvent]:
+    """The floor closes with its room: for each room that ``events`` (the room changes of one
+    transaction) ended or archived, :func:`close_floor`. Call it wherever rooms change state
+    (the programme clock, a moderator's override), in the same transaction."""
+    closed: list[LoggedEvent] = []
+    for event in events:
+        if event.name == "room.state_changed" and event.data["changes"].get("state") in (
+            "ended",
+            "archived",
+        ):
+            closed += await close_floor(db, room_id=event.room_id, now=now)
+    return closed

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import NotFound
-from .models import FloorRequest, Person, ProgrammeSession, Room
+from .models import FloorRequest, Invitation, Person, ProgrammeSession, Room
 from .viewers import Viewer
 
 KINDS = ("contribution", "reply", "point_of_order")
@@ -193,3 +193,52 @@ async def floor_snapshot(db: AsyncSession, *, room_id: int, viewer: Viewer) -> d
             None,
         )
     return part
+
+
+async def shared_floor_snapshot(db: AsyncSession, *, room_id: int, tier: str) -> dict[str, Any]:
+    """The floor part every viewer of ``tier`` shares: ``floor``, and ``floor_airtime`` for the
+    staff (:func:`floor_snapshot` without the viewer's own request)."""
+    room = await get_room(db, room_id)
+    part: dict[str, Any] = {"floor": await floor_json(db, room)}
+    if tier == "staff":
+        part["floor_airtime"] = await airtime(db, room_id=room_id)
+    return part
+
+
+async def own_floor_snapshot(
+    db: AsyncSession, *, room_id: int, participant_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """For each of ``participant_ids`` with a request in the queue: ``my_floor_request``, its id
+    (one they made, or one made for the person or slot their panelist invitation is for). Two
+    queries however many participants; participants without a request are left out. As of the
+    snapshot, like ``my_floor_request`` of :func:`floor_snapshot`: events do not carry it."""
+    if not participant_ids:
+        return {}
+    held = await db.execute(
+        select(Invitation.participant_id, Invitation.person_id).where(
+            Invitation.participant_id.in_(participant_ids),
+            Invitation.role == "panelist",
+            Invitation.person_id.is_not(None),
+            Invitation.revoked_at.is_(None),
+        )
+    )
+    people: dict[int, set[str]] = defaultdict(set)
+    for participant, person in held.all():
+        people[person].add(participant)
+    requests = await db.scalars(
+        select(FloorRequest)
+        .where(FloorRequest.room_id == room_id, FloorRequest.status == "queued")
+        .where(
+            FloorRequest.participant_id.in_(participant_ids)
+            | FloorRequest.person_id.in_(list(people))
+        )
+        .order_by(FloorRequest.position, FloorRequest.id)
+    )
+    mine: dict[str, dict[str, Any]] = {}
+    for request in requests.all():
+        owners = set(people.get(request.person_id, set())) if request.person_id else set()
+        if request.participant_id in participant_ids:
+            owners.add(request.participant_id)
+        for participant in owners:
+            mine.setdefault(participant, {"my_floor_request": request.id})
+    return mine

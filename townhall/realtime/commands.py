@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from townhall.platform import rooms
+from townhall.platform import floor, rooms
 from townhall.platform.errors import Forbidden, RateLimited
 
 from .connection import Connection
+from .floor_commands import FLOOR_HANDLERS
 from .guards import joined_viewer, require_staff
 from .hub import Hub
 from .messages import (
@@ -69,14 +70,16 @@ async def ping(hub: Hub, connection: Connection, command: Ping) -> Any:
 
 async def room_set_state(hub: Hub, connection: Connection, command: RoomSetState) -> Any:
     require_staff(connection, command.room)
+    now = hub.clock.now()
     async with hub.sessionmaker() as db:
         events = await rooms.set_room_state(
             db,
             room_id=command.room,
             action=command.action,
-            now=hub.clock.now(),
+            now=now,
             default_minutes=hub.settings.room_opens_minutes_before,
         )
+        events += await floor.close_floors_of_ended_rooms(db, events=events, now=now)
         await db.commit()
     await hub.publish(events)
     return {"seq": events[-1].seq if events else None}
@@ -109,6 +112,7 @@ HANDLERS: dict[type, Handler] = {
     RoomSetState: room_set_state,
     RoomUpdate: room_update,
     **QA_HANDLERS,
+    **FLOOR_HANDLERS,
 }
 
 

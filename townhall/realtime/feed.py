@@ -384,10 +384,15 @@ class RoomFeed:
                 and self._recent_after(shared.seq) is not None
             )
 
-        own_task = asyncio.ensure_future(snapshots.own(self.room_id, viewer))
+        own_task: asyncio.Future[dict[str, Any]] | None = None
         try:
             for _ in range(5):
                 shared = await snapshots.shared(self.room_id, tier, usable)
+                # The own part is read after the shared part: what is the viewer's own up to
+                # the shared part's seq is then in it (and what came later is in it too, or in
+                # the events that follow, merged by id). Read before, it could miss a message
+                # to one panelist logged in between, which no event would bring back.
+                own_task = asyncio.ensure_future(snapshots.own(self.room_id, viewer))
                 own = await asyncio.shield(own_task)
                 if shared.epoch != self.epoch:
                     # The log was reset: let the feed learn the new epoch first.
@@ -415,7 +420,7 @@ class RoomFeed:
                 return
             raise RuntimeError(f"room {self.room_id}: no snapshot matched the feed")
         finally:
-            if not own_task.done():
+            if own_task is not None and not own_task.done():
                 own_task.cancel()
 
     def leave(self, connection: Connection) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from townhall.platform import rooms
+from townhall.platform import floor, rooms
 from townhall.platform.clock import Clock
 from townhall.platform.room_log import LoggedEvent
 
@@ -40,6 +40,8 @@ class Lifecycle:
                 events = await rooms.advance_rooms(
                     db, now=now, default_minutes=self.opens_minutes_before
                 )
+                # The floor closes with its room (its turn ends, its queue is cleared).
+                events += await floor.close_floors_of_ended_rooms(db, events=events, now=now)
                 await db.commit()
                 upcoming = [
                     boundary

@@ -138,6 +138,83 @@ class ParticipantBan(_Command, tag="participant.ban"):
     participant: str
 
 
+# ---- the floor and backstage (see townhall/platform/floor.py and backstage.py) ----------
+# Moderators may pass the floor's ``version`` they saw: if the floor moved since, the command
+# is refused with ``floor.conflict``, carrying the floor as it now is.
+
+
+class FloorRequestCommand(_Command, tag="floor.request"):
+    """A panelist asks for the floor: ``contribution``, ``reply`` or ``point_of_order``."""
+
+    needs_room: ClassVar[bool] = True
+    room: RowId
+    kind: str
+
+
+class FloorWithdraw(_Command, tag="floor.withdraw"):
+    needs_room: ClassVar[bool] = True
+    room: RowId
+    request: RowId
+
+
+class FloorAdd(_Command, tag="floor.add"):
+    """A moderator puts a panelist (a person or slot key of the session) on the list."""
+
+    needs_room: ClassVar[bool] = True
+    room: RowId
+    person: str
+    kind: str = "contribution"
+    version: Count | None = None
+
+
+class FloorRemove(_Command, tag="floor.remove"):
+    needs_room: ClassVar[bool] = True
+    room: RowId
+    request: RowId
+    version: Count | None = None
+
+
+class FloorReorder(_Command, tag="floor.reorder"):
+    needs_room: ClassVar[bool] = True
+    room: RowId
+    order: list[RowId]
+    version: Count | None = None
+
+
+class FloorGrant(_Command, tag="floor.grant"):
+    """Give the floor to ``request`` (null: the head of the queue) for ``limit`` seconds
+    (null: the room's speaking time)."""
+
+    needs_room: ClassVar[bool] = True
+    room: RowId
+    request: RowId | None = None
+    limit: int | None = None
+    version: Count | None = None
+
+
+class FloorEndTurn(_Command, tag="floor.end_turn"):
+    needs_room: ClassVar[bool] = True
+    room: RowId
+    version: Count | None = None
+
+
+class FloorSetLimit(_Command, tag="floor.set_limit"):
+    """The turn under way's limit in seconds; null gives it the room's speaking time."""
+
+    needs_room: ClassVar[bool] = True
+    room: RowId
+    seconds: int | None
+    version: Count | None = None
+
+
+class BackstageSend(_Command, tag="backstage.send"):
+    needs_room: ClassVar[bool] = True
+    room: RowId
+    text: str
+    to: str | None = None  # key of a panelist (moderators only)
+    question: RowId | None = None  # a question of the room to pass on (moderators only)
+
+
 COMMANDS: tuple[type[_Command], ...] = (
     RoomJoin,
     RoomLeave,
@@ -157,6 +234,15 @@ COMMANDS: tuple[type[_Command], ...] = (
     QuestionPin,
     QuestionAssign,
     ParticipantBan,
+    FloorRequestCommand,
+    FloorWithdraw,
+    FloorAdd,
+    FloorRemove,
+    FloorReorder,
+    FloorGrant,
+    FloorEndTurn,
+    FloorSetLimit,
+    BackstageSend,
 )
 Command = (
     RoomJoin
@@ -177,6 +263,15 @@ Command = (
     | QuestionPin
     | QuestionAssign
     | ParticipantBan
+    | FloorRequestCommand
+    | FloorWithdraw
+    | FloorAdd
+    | FloorRemove
+    | FloorReorder
+    | FloorGrant
+    | FloorEndTurn
+    | FloorSetLimit
+    | BackstageSend
 )
 COMMAND_TYPES = {c.__struct_config__.tag: c for c in COMMANDS}
 
