@@ -24,6 +24,7 @@ from townhall.realtime.hub import Hub
 from townhall.settings import Settings, load_settings
 from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
+from townhall.web.i18n import LanguageMiddleware, load_catalogues
 from townhall.web.routes import build_routes
 from townhall.web.security import SecurityHeaders
 from townhall.web.services import Services
@@ -37,6 +38,7 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or load_settings()
     logging_filters.install()
+    catalogues = load_catalogues()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
             Middleware(SecurityHeaders, origins=settings.origins),
+            Middleware(LanguageMiddleware, catalogues=catalogues),
             Middleware(OriginCheck, origins=settings.origins),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -18,6 +18,7 @@ from townhall.platform.errors import (
     RateLimited,
 )
 
+from .i18n import gettext
 from .services import services_of
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     code = HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     if exc.status_code == 404 and message == "Not Found":
-        message = "There is nothing at this address."
+        message = gettext("There is nothing at this address.")
     response = error_response(request, exc.status_code, code, message)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -85,7 +86,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(request, 500, "internal", "Something went wrong on our side.")
+    return error_response(request, 500, "internal", gettext("Something went wrong on our side."))
 
 
 EXCEPTION_HANDLERS = {

@@ -7,7 +7,7 @@ from starlette.staticfiles import StaticFiles
 
 from townhall.realtime.endpoint import websocket_endpoint
 
-from . import api, invitation_pages, openapi, pages, room_pages
+from . import api, invitation_pages, language_switch, openapi, pages, room_pages
 from .console_routes import CONSOLE_ROUTES
 from .export_routes import EXPORT_ROUTES
 from .qa_routes import QA_ROUTES
@@ -18,6 +18,7 @@ def build_routes() -> list[BaseRoute]:
     return [
         Route("/", pages.home, name="home"),
         Route("/healthz", api.health, name="health"),
+        Route("/language", language_switch.switch_language, methods=["POST"], name="language"),
         Route("/openapi.json", openapi.openapi_json, name="openapi"),
         Route("/api/events", api.list_events, name="api_events"),
         Route("/api/events/{slug}", api.show_event, name="api_event"),
