@@ -103,11 +103,11 @@ bench: $(TEST_STAMP)
 # tests/web/test_catalogues.py fails until both are complete.
 LOCALE := townhall/web/locale
 messages: $(TEST_STAMP)
-	$(VENV)/bin/pybabel extract --quiet -F babel.cfg -k N_ -k t -k tn:1,2 --add-location file \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k t -k tn:1,2 --add-location file \
 	  --sort-by-file --no-wrap --project Townhall --copyright-holder "Townhall contributors" \
 	  -o $(LOCALE)/messages.pot .
-	$(VENV)/bin/pybabel update --quiet -D messages -i $(LOCALE)/messages.pot -d $(LOCALE) \
-	  --no-wrap --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel update -D messages -i $(LOCALE)/messages.pot -d $(LOCALE) \
+	  --no-wrap --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 # Leaves .venv alone (rm -rf .venv for a full reset); townhall.db is the `make run` demo
 # database, which the next `make run` loads again.

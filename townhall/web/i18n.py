@@ -111,6 +111,12 @@ def ngettext(singular: str, plural: str, n: int, /) -> str:
     return _catalogue().translations.ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str, /) -> str:
+    """A message whose translation depends on where it is shown ("Answered" as a tab of
+    questions, plural in French, or as one question's status)."""
+    return _catalogue().translations.pgettext(context, message)
+
+
 def N_(message: str, /) -> str:
     """Marks a message for extraction where it is defined; gettext translates it where shown."""
     return message

@@ -38,7 +38,7 @@ def make_templates() -> Environment:
     # Whitespace inside {% trans %} is layout, not part of the message.
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+        gettext=i18n.gettext, ngettext=i18n.ngettext, pgettext=i18n.pgettext, newstyle=True
     )
     env.globals["current_language"] = i18n.current_language
     env.globals["languages"] = i18n.LANGUAGES

@@ -9,7 +9,7 @@
 // when the connection drops before the reply, the same question is sent again with the same
 // ref once the connection is back, and the server answers with the first one.
 
-import { errorMessage, formatNumber, t, tn } from "./labels.js";
+import { errorMessage, formatNumber, questionStatusLabel, t, tn } from "./labels.js";
 import {
   announcements,
   answeredQuestions,
@@ -436,7 +436,7 @@ export class AudienceQa {
       if (q.answered_by && at) parts.push(t("answered by {person} at {time}", { person: q.answered_by, time: at }));
       else if (q.answered_by) parts.push(t("answered by {person}", { person: q.answered_by }));
       else if (at) parts.push(t("answered at {time}", { time: at }));
-      else parts.push(t("answered"));
+      else parts.push(questionStatusLabel("answered").toLowerCase());
     } else if (q.created_at) {
       parts.push(clockTime(q.created_at));
     }
