@@ -83,7 +83,11 @@ async def test_audience_room_in_turkish(live_server, browser: Browser) -> None:
         await question.fill("x" * 503)
         await expect(page.locator("#ask-count")).to_have_text("503 / 500: 3 fazla")
 
+        # Addressed to one panelist, anonymously: the next question starts afresh.
         await question.fill(ARABIC)
+        addressee = page.get_by_label("Kime")
+        await addressee.select_option(index=1)  # Mr. Sameh Wahba
+        await page.get_by_label("Anonim olarak sor").check()
         await page.get_by_role("button", name="Soruyu gönder").click()
         await expect(page.locator("#ask-sent")).to_have_text(
             "Gönderildi. Moderasyon bekliyor: ne olduğunu “Sorularınız” bölümü gösterir."
@@ -94,8 +98,11 @@ async def test_audience_room_in_turkish(live_server, browser: Browser) -> None:
         await expect(own.locator(".room-qa-status")).to_have_text("Moderasyon bekliyor")
         # The rehearsal clock runs on from 15:50 in Izmir; the zone is always named.
         await expect(own.locator(".room-qa-meta")).to_have_text(
-            re.compile(r"^Aylin olarak soruldu saat 15:5\d \(UTC\+3\)$")
+            re.compile(r"^Anonim olarak soruldu alıcı: Sameh Wahba saat 15:5\d \(UTC\+3\)$")
         )
+        await expect(addressee).to_have_value("")
+        await expect(page.get_by_label("Anonim olarak sor")).not_to_be_checked()
+        await expect(page.locator("#ask-as")).to_have_text("Aylin olarak soruyorsunuz.")
         await expect(page.locator("#qa-empty")).to_have_text("Henüz soru yok.")
         assert problems == []
     finally:

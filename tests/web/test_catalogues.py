@@ -163,6 +163,8 @@ def test_untranslated_text_finds_bare_text_and_attributes() -> None:
 # ---- JS modules -----------------------------------------------------------------------
 
 STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`')
+# Where a marked message stands: t("…"), tn("…", or tn's plural after its singular.
+MARKED_AT = re.compile(r'\b(?:t|tn)\(\s*$|\btn\(\s*"(?:[^"\\]|\\.)*",\s*$')
 # A sentence or a label: a capital then lower case ("Connected"), or words ending in
 # punctuation ("try again.") — not a class list, an event name or a selector.
 PROSE = re.compile(r"^[A-Z][a-z]+|[a-z]{2,} [a-z]{2,}.*[.…:!?]$")
@@ -175,10 +177,15 @@ def unmarked_js_strings(path: Path, marked: set[str]) -> list[str]:
         code = line.strip()
         if code.startswith(("//", "*", "/*")) or any(t in code for t in TECHNICAL):
             continue
+        before, _sep, _comment = line.partition(" // ")
+        if before.count('"') % 2 == 0 and before.count("`") % 2 == 0:
+            line = before  # a trailing comment is not shown to anyone
         for match in STRING.finditer(line):
             text = match.group(1) if match.group(1) is not None else match.group(2)
             bare = re.sub(r"\$\{[^}]*\}", "", text)
-            if text in marked or not PROSE.search(bare.strip()):
+            if not PROSE.search(bare.strip()):
+                continue
+            if text in marked and MARKED_AT.search(line[: match.start()]):
                 continue
             problems.append(f"{path.name}:{number}: {text}")
     return problems
@@ -197,8 +204,12 @@ def test_unmarked_js_strings_finds_a_bare_sentence(tmp_path: Path) -> None:
         'status.textContent = "Reconnecting…";\n'
         "line.textContent = `Could not join: ${reason}`;\n"
         'node.className = "qa-button qa-primary";\n'
+        'other.textContent = "Connected."; // a catalogue message, but not asked for with t()\n'
+        'plural.textContent = tn("{count} vote", "{count} votes", n);\n'
     )
-    assert unmarked_js_strings(module, {"Connected."}) == [
+    marked = {"Connected.", "{count} vote", "{count} votes"}
+    assert unmarked_js_strings(module, marked) == [
         "sample.js:2: Reconnecting…",
         "sample.js:3: Could not join: ${reason}",
+        "sample.js:5: Connected.",
     ]

@@ -169,3 +169,12 @@ async def test_error_page_in_french(client: httpx.AsyncClient) -> None:
         "Il n’y a rien à cette adresse.",
         "Retour à la page d’accueil",
     ]
+
+
+async def test_error_page_words_a_domain_error_by_its_code(client: httpx.AsyncClient) -> None:
+    english = parse((await client.get("/events/nope")).text)
+    turkish = parse((await client.get("/events/nope", headers={"accept-language": "tr"})).text)
+    assert [text(doc.find(".//main").findall(".//p")[1]) for doc in (english, turkish)] == [
+        "no event has the slug 'nope'",
+        "Böyle bir etkinlik yok.",
+    ]

@@ -18,7 +18,7 @@ from townhall.platform.errors import (
     RateLimited,
 )
 
-from .i18n import gettext
+from .i18n import DEFAULT, N_, current_language, gettext
 from .services import services_of
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,24 @@ HTTP_CODES = {
 }
 
 
+# What an error page says, by code, in the reader's language (the JSON API keeps the
+# domain's English message: its clients read the code). English pages keep the domain's own,
+# more specific sentence ("no event has the slug 'nope'"); the others say it by code. Codes
+# whose message says more than its code (room.forbidden: who may do what) stay English for now.
+PAGE_MESSAGES = {
+    "auth.required": N_("Join the event first."),
+    "organizer.required": N_("Only the event's organizers may open this page."),
+    "room.not_found": N_("This room does not exist."),
+    "event.not_found": N_("There is no such event."),
+    "session.not_found": N_("There is no such session."),
+    "invitation.not_found": N_("This invitation link is no longer valid."),
+    "screen.not_found": N_("There is nothing at this address."),  # a stale key tells nothing
+    "participant.banned": N_("You have been removed from this event."),
+    "rate_limited": N_("Too many actions at once: try again in a moment."),
+    "request.too_large": N_("This message is too large."),
+}
+
+
 def wants_json(request: Request) -> bool:
     if request.url.path.startswith("/api/") or request.url.path.endswith(".json"):
         return True
@@ -61,6 +79,8 @@ def error_response(
     if wants_json(request):
         body = {"error": {"code": code, "message": message, **(details or {})}}
         return JSONResponse(body, status_code=status, headers=headers)
+    if code in PAGE_MESSAGES and current_language() != DEFAULT:
+        message = gettext(PAGE_MESSAGES[code])
     template = services_of(request).templates.get_template("error.html")
     html = template.render(request=request, status=status, code=code, message=message)
     return HTMLResponse(html, status_code=status, headers=headers)

@@ -63,7 +63,8 @@ function renderStage(room) {
     content = element("ul", { class: "stage-links" });
     for (const [href, text] of links) {
       const item = element("li");
-      item.append(element("a", { class: "stage-link", href, rel: "noopener noreferrer" }, text));
+      // A new tab: the Q&A stays open beside the call or the stream.
+      item.append(element("a", { class: "stage-link", href, target: "_blank", rel: "noopener noreferrer" }, text));
       content.append(item);
     }
   } else if (room.state === "ended" || room.state === "archived") {

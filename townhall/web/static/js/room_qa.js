@@ -270,7 +270,7 @@ export class AudienceQa {
     if (!draft || !this.live) return;
     clearTimeout(this.retryTimer);
     this.sending = true;
-    this.renderSending(true, "Sending…");
+    this.renderSending(true, t("Sending…"));
     this.showAskError("");
     try {
       const reply = await this.live.send({
@@ -283,6 +283,11 @@ export class AudienceQa {
       });
       this.draft = null;
       this.$("ask-text").value = "";
+      // The next question starts afresh: to the whole panel, by name (a choice left set
+      // sent the following questions to the wrong person).
+      if (this.$("ask-to")) this.$("ask-to").value = "";
+      this.$("ask-anonymous").checked = false;
+      this.renderAskAs();
       this.renderCount();
       this.renderSending(
         false,

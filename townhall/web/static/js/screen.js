@@ -26,8 +26,11 @@ function render(state) {
       : [el("p", { class: "qa-screen-waiting" }, t("The next question appears here."))]),
   );
   root.dataset.onAir = q ? "yes" : "no";
+  const top = topQuestions(state, TOP);
+  // No empty heading on the wall: the section shows once there is a question to list.
+  $("top").closest("section").hidden = top.length === 0;
   $("top").replaceChildren(
-    ...topQuestions(state, TOP).map((item) =>
+    ...top.map((item) =>
       el(
         "li",
         { class: "qa-screen-item" },
