@@ -720,3 +720,16 @@ async def test_console_admission_sets_and_clears_the_access_code(world: World) -
         201,
     ]
     assert [a for a in await world.audit() if a[1] == "event.admission_changed"] != []
+
+
+async def test_console_overview_names_latest_actions_in_plain_words(world: World) -> None:
+    await add_audit(world, 1)
+    async with world.client_as("organizer") as client:
+        doc = parse((await client.get(CONSOLE)).text)
+
+    recent = next(el for el in doc.iter("ol") if el.get("class") == "recent-list")
+    # A known action in words; one the table does not know keeps its code.
+    assert [text_of(li).split(" ", 4)[4] for li in recent.iter("li")] == [
+        "Test organizer Accepted an invitation invitation 1",
+        "Someone test.action_0",
+    ]

@@ -24,6 +24,7 @@ from . import (
     console_rooms,
     console_session,
 )
+from .audit_actions import action_label
 from .console import open_console, render_console
 from .formats import short_date
 from .i18n import gettext
@@ -75,7 +76,7 @@ async def overview(request: Request) -> Response:
             "pending": states.count("pending"),
             "redeemed": states.count("redeemed"),
         },
-        recent=recent,
+        recent=[(entry, action_label(entry.action)) for entry in recent],
     )
 
 
