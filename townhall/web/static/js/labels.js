@@ -149,6 +149,7 @@ const ERRORS = {
   "participant.ban_self": () => t("You cannot remove yourself."),
   "participant.invalid_name": () => t("This name cannot be used: choose another."),
   "participant.name_too_long": () => t("This name is too long."),
+  "participant.access_code": () => t("This event needs its access code."),
   "event.invalid_access_code": () => t("This access code is not right."),
   rate_limited: () => t("Too many actions at once: try again in a moment."),
   "message.too_large": () => t("This message is too large."),

@@ -7,7 +7,7 @@
 // (the session's date in the event's home zone) and data-room-state when it has a room.
 // statusAt() is townhall/web/programme_view.py's live_status(): keep the two in step.
 
-import { language, longDay, t, tn, utcOffset } from "./labels.js";
+import { clockTime, longDay, t, tn, utcOffset } from "./labels.js";
 
 const REFRESH_MS = 30_000;
 const ROOM_POLL_MS = 60_000;
@@ -82,9 +82,9 @@ function showViewerTime(card, timeZone) {
   const endEl = row.querySelector("time[data-end]");
   const start = new Date(startEl.dateTime);
   const end = new Date(endEl.dateTime);
-  const clock = new Intl.DateTimeFormat(language, { timeZone, hour: "numeric", minute: "2-digit" });
-  startEl.textContent = clock.format(start);
-  endEl.textContent = clock.format(end);
+  // 24-hour, as the server writes the reference zones' rows above it.
+  startEl.textContent = clockTime(start, timeZone);
+  endEl.textContent = clockTime(end, timeZone);
   row.querySelector("[data-viewer-label]").textContent = t("Your time");
   const zone = row.querySelector("[data-viewer-zone]");
   zone.textContent = zoneDescription(start, timeZone);
