@@ -20,6 +20,7 @@ import {
   questionById,
   shorten,
   upsertQuestion,
+  waitingNextUp,
   withStatus,
 } from "./qa.js";
 
@@ -218,10 +219,13 @@ function render() {
 
   renderTabs();
   renderOnAirStrip();
-  const pinned = nextUp(state);
-  const showNextUp = (tab === "live" || tab === "onair") && pinned.length > 0;
+  const pinned = nextUp(state).length;
+  const waiting = waitingNextUp(state);
+  const showNextUp = (tab === "live" || tab === "onair") && waiting.length > 0;
   $("next-up").hidden = !showNextUp;
-  $("next-up-list").replaceChildren(...(showNextUp ? pinned.map((q, i) => nextUpItem(q, i, pinned.length)) : []));
+  $("next-up-list").replaceChildren(
+    ...(showNextUp ? waiting.map(({ question, position }) => nextUpItem(question, position, pinned)) : []),
+  );
   const list = tabQuestions(tab);
   if (selectedId !== null && !list.some((q) => q.id === selectedId)) selectedId = null;
   $("question-list").replaceChildren(...list.map(card));

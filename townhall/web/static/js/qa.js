@@ -130,6 +130,17 @@ export function nextUp(state) {
   return (state.pinned ?? []).map((id) => questionById(state, id)).filter((q) => q && q.status === "approved");
 }
 
+/**
+ * What Next up lists for the moderators: the pinned questions still waiting, without the one
+ * on air (it is taken already), each with its position in the whole pinned list (the
+ * server's, which the move buttons speak).
+ */
+export function waitingNextUp(state) {
+  return nextUp(state)
+    .map((question, position) => ({ question, position }))
+    .filter(({ question }) => question.id !== state.on_air);
+}
+
 /** The question the "next" shortcut puts on air: first pinned, else the most voted. */
 export function nextCandidate(state, exclude = []) {
   const skip = new Set([state.on_air, ...exclude].filter((id) => id != null));
