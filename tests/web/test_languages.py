@@ -11,7 +11,6 @@ from xml.etree.ElementTree import Element
 
 import httpx
 import pytest
-from conftest import fresh_database_url
 from test_pages import EVENT_URL, client_for, document_problems, load, parse, text
 
 from townhall.platform.programme_spec import ProgrammeSpec
@@ -21,8 +20,13 @@ WORKSHOP_1 = "workshop-1-building-resilience"
 
 
 @pytest.fixture
-async def rooms(request: pytest.FixtureRequest, tmp_path: Path, summit_spec: ProgrammeSpec):
-    url = await fresh_database_url("sqlite", request, tmp_path)
+async def rooms(
+    sqlite_template: Path, tmp_path: Path, summit_spec: ProgrammeSpec
+) -> tuple[str, dict[str, int]]:
+    """The Summit in a fresh SQLite database (the language is no database matter)."""
+    target = tmp_path / "townhall.db"
+    target.write_bytes(sqlite_template.read_bytes())  # noqa: ASYNC240 - a small local file
+    url = f"sqlite+aiosqlite:///{target}"
     return url, await load(url, summit_spec)
 
 
