@@ -7,6 +7,7 @@
 #   make check   ruff format --check, ruff check, the layering contract
 #   make audit   pip-audit over .venv; needs PyPI's per-release JSON API (not part of test)
 #   make bench   fan-out benchmark, Townhall against Node socket.io (docs/performance.md)
+#   make messages  extract the interface's messages and merge them into the fr/tr catalogues
 #   make clean   remove caches, build output and the local SQLite demo database
 #
 # `make run` pins the event clock ten minutes before Thematic workshop 1 (16:00 in Izmir on
@@ -31,7 +32,7 @@ TOWNHALL_NOW ?= 2021-12-08T15:50:00+03:00
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help run test check audit bench clean
+.PHONY: help run test check audit bench clean messages
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -93,6 +94,18 @@ audit: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	bash scripts/ensure-services.sh
 	$(PY) bench/fanout.py $(BENCH_ARGS)
+
+# The catalogues are the .po files (read at start-up, nothing to compile). After changing a
+# message in a template, a Python module or a JS module: `make messages`, then translate
+# the new entries in townhall/web/locale/{fr,tr}/LC_MESSAGES/messages.po;
+# tests/web/test_catalogues.py fails until both are complete.
+LOCALE := townhall/web/locale
+messages: $(TEST_STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k t -k tn:1,2 --add-location file \
+	  --sort-by-file --no-wrap --project Townhall --copyright-holder "Townhall contributors" \
+	  -o $(LOCALE)/messages.pot .
+	$(VENV)/bin/pybabel update -D messages -i $(LOCALE)/messages.pot -d $(LOCALE) \
+	  --no-wrap --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 # Leaves .venv alone (rm -rf .venv for a full reset); townhall.db is the `make run` demo
 # database, which the next `make run` loads again.

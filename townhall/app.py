@@ -39,6 +39,7 @@ from townhall.settings import Settings, load_settings
 from townhall.shutdown import close_sockets_first
 from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
+from townhall.web.i18n import LanguageMiddleware, load_catalogues
 from townhall.web.routes import build_routes
 from townhall.web.security import SecurityHeaders
 from townhall.web.services import Services
@@ -121,6 +122,7 @@ def create_app(
     settings = settings or load_settings()
     logging_filters.install()
     gc_pauses = GcPauses()
+    catalogues = load_catalogues()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -161,6 +163,7 @@ def create_app(
             Middleware(KeepRawSend),
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
             Middleware(SecurityHeaders, origins=settings.origins),
+            Middleware(LanguageMiddleware, catalogues=catalogues),
             Middleware(OriginCheck, origins=settings.origins),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -462,6 +462,7 @@ async def test_audience_qa_across_two_servers_with_the_big_screen(
         await expect(screen.locator("#top li").filter(has_text=q2)).to_contain_text(
             "3 votes", timeout=WAIT
         )
+        await expect(screen.get_by_role("heading", name="Top questions")).to_be_visible()
         await expect(console.locator("#question-list > li").filter(has_text=q2)).to_contain_text(
             "3 votes", timeout=WAIT
         )

@@ -69,8 +69,8 @@ async def test_invite_flow_moderator_gets_and_loses_workshop_3(
         watch_console(page, problems)
         await accept(page, organizer_link(live_server))
         await expect(page).to_have_url(live_server.url + CONSOLE)
-        await expect(page.get_by_role("status").filter(has_text="Live")).to_have_text(
-            "Live: figures update by themselves"
+        await expect(page.locator("#connection-status")).to_have_text(
+            "Connected — updates appear as they happen."
         )
         row_3 = page.locator(f"#room-row-{workshop_3}")
         await expect(row_3.locator("[data-field=people]")).to_have_text("Nobody yet")

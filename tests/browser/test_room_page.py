@@ -96,6 +96,10 @@ async def test_room_page_live_presence_and_resume_after_offline(
         await expect(other.get_by_role("link", name="Join the stage")).to_have_attribute(
             "href", STAGE
         )
+        # In a new tab: the Q&A stays open beside the call.
+        await expect(other.get_by_role("link", name="Join the stage")).to_have_attribute(
+            "target", "_blank"
+        )
         await expect(page.get_by_role("link", name="Join the stage")).to_have_count(0)
 
         await first.set_offline(False)

@@ -86,6 +86,8 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("GET", "/healthz"):                           (200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/livez"):                             (200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/readyz"):                            (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    # the language switcher: anyone, from our own pages (the origin check)
+    ("POST", "/language"):                         (303, 303, 303, 303, 303, 303, 303, 303, 303),
     ("GET", "/openapi.json"):                      (200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/events"):                        (200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/events/{slug}"):                 (200, 200, 200, 200, 200, 200, 200, 200, 200),
@@ -321,6 +323,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Awaitable[dict[str, Any]]]] = {
             "end": "11:00",
         }
     ),
+    ("POST", "/language"): static(data={"language": "fr", "next": "/"}),
     ("POST", f"{CONSOLE}/admission"): static(data={"admission": "open"}),  # keeps it open
     ("POST", f"{CONSOLE}/people"): static(data={"name": "Matrix Person"}),
     ("POST", SESSION): save_session_form,

@@ -42,8 +42,11 @@ process.stdout.write(JSON.stringify(out));
 
 def reduce_in_node(cases: dict, folder: Path) -> dict:
     """Run qa.js (as .mjs files, so any Node version reads them as ES modules)."""
-    for name in ("qa", "live"):
-        text = (JS / f"{name}.js").read_text().replace('from "./live.js"', 'from "./live.mjs"')
+    modules = ("qa", "live", "labels")
+    for name in modules:
+        text = (JS / f"{name}.js").read_text()
+        for other in modules:
+            text = text.replace(f'from "./{other}.js"', f'from "./{other}.mjs"')
         (folder / f"{name}.mjs").write_text(text)
     (folder / "run.mjs").write_text(RUNNER)
     (folder / "cases.json").write_text(json.dumps(cases))

@@ -267,6 +267,17 @@ async def test_screen_page_gives_the_browser_a_big_screen_participant_once(world
     ) == (200, True, False, 1, "no-referrer", True, True)
 
 
+async def test_screen_page_hides_top_questions_until_there_are_some(world: World):
+    async with world.client() as client:
+        response = await client.get(f"/events/{SLUG}/rooms/{world.room}/screen/{KEY}")
+
+    # screen.js shows the section with its first question; an empty heading never shows.
+    assert (
+        '<section class="qa-screen-top" aria-labelledby="screen-top-heading" hidden>'
+        in response.text
+    )
+
+
 async def test_screen_page_keeps_an_existing_participant(world: World):
     async with world.client_as("audience") as client:
         response = await client.get(f"/events/{SLUG}/rooms/{world.room}/screen/{KEY}")

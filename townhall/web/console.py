@@ -28,6 +28,7 @@ from townhall.platform.room_log import LoggedEvent
 from townhall.platform.viewers import Viewer
 
 from .auth import require_organizer, staff_name
+from .i18n import N_, gettext
 from .pages import render
 from .room_pages import home_zone
 from .services import Services, services_of
@@ -35,11 +36,11 @@ from .services import Services, services_of
 FLASH_COOKIE = "townhall_console_flash"
 FLASH_MAX_AGE = 120
 SECTIONS = (
-    ("overview", "Overview", ""),
-    ("programme", "Programme", "/programme"),
-    ("rooms", "Rooms", "/rooms"),
-    ("invitations", "Invitations", "/invitations"),
-    ("audit", "Audit log", "/audit"),
+    ("overview", N_("Overview"), ""),
+    ("programme", N_("Programme"), "/programme"),
+    ("rooms", N_("Rooms"), "/rooms"),
+    ("invitations", N_("Invitations"), "/invitations"),
+    ("audit", N_("Audit log"), "/audit"),
 )
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -151,7 +152,7 @@ def render_console(
         event=console.event,
         console=console,
         section=section,
-        sections=[(key, label, console.base + path) for key, label, path in SECTIONS],
+        sections=[(key, gettext(label), console.base + path) for key, label, path in SECTIONS],
         flash=flash,
         **context,
     )

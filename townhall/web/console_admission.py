@@ -9,6 +9,7 @@ from townhall.platform.errors import Invalid
 from townhall.platform.participants import normalise_access_code
 
 from .console import open_console, see_other
+from .i18n import gettext
 from .services import services_of
 
 
@@ -27,9 +28,18 @@ async def save_admission(request: Request) -> Response:
                     "give the access code the audience will use", code="event.invalid_access_code"
                 )
         except Invalid as exc:
-            return see_other(request, console, console.base, f"Not saved: {exc.message}")
+            return see_other(
+                request,
+                console,
+                console.base,
+                gettext("Not saved: {reason}").format(reason=exc.message),
+            )
         console.event.access_code = code
         await console.record(db, "event.admission_changed", data={"admission": mode})
         await db.commit()
-    message = "The event now needs its access code." if code else "The event is open to anyone."
+    message = (
+        gettext("The event now needs its access code.")
+        if code
+        else gettext("The event is open to anyone.")
+    )
     return see_other(request, console, console.base, message)

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from townhall.platform import access
 from townhall.platform.models import MAX_ROW_ID, AuditEntry
 
+from .audit_actions import action_label
 from .console import open_console, render_console
 from .services import services_of
 
@@ -46,7 +47,9 @@ def details_text(data: dict[str, Any]) -> str:
     """A short, readable rendering of an entry's data for the table."""
     parts = []
     for key, value in data.items():
-        if isinstance(value, (dict, list)):
+        if value is None:
+            value = "—"
+        elif isinstance(value, (dict, list)):
             value = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
         parts.append(f"{key}: {value}")
     return "; ".join(parts)
@@ -69,7 +72,7 @@ async def page(request: Request) -> Response:
     rows = [
         {
             "entry": e,
-            "local": e.at.astimezone(console.zone),
+            "action": action_label(e.action),
             "details": details_text(e.data or {}),
         }
         for e in shown

@@ -8,24 +8,41 @@ from datetime import date, time
 
 from townhall.platform.programme_spec import FORMATS, ROLES, SESSION_KINDS, STATUSES
 
-from .programme_view import FORMAT_LABELS, KIND_LABELS
+from .i18n import N_, gettext
+from .programme_view import format_label, kind_label
 
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::00)?$")
 PROBLEM = re.compile(
     r"^[^:]+: sessions\[\d+\] \('(?P<slug>[^']*)'\)(?:\.people\[(?P<row>\d+)\])?: (?P<text>.*)$"
 )
 FIELD = re.compile(r"^field '(?P<field>\w+)'")
-CHOICES = {
-    "kinds": [(k, KIND_LABELS.get(k, k.title())) for k in SESSION_KINDS],
-    "formats": [(f, FORMAT_LABELS[f]) for f in FORMATS],
-    "roles": [(r, r.replace("_", " ").capitalize()) for r in ROLES],
-    "statuses": [
-        ("confirmed", "Confirmed"),
-        ("tbc", "To be confirmed"),
-        ("tbd", "To be determined"),
-    ],
+ROLE_NAMES = {
+    "welcome": N_("Welcome"),
+    "keynote": N_("Keynote"),
+    "moderator": N_("Moderator"),
+    "introduction": N_("Introduction"),
+    "panelist": N_("Panelist"),
+    "discussant": N_("Discussant"),
+    "special_message": N_("Special message"),
+    "presenter": N_("Presenter"),
 }
-assert [s for s, _ in CHOICES["statuses"]] == list(STATUSES)
+STATUS_NAMES = {
+    "confirmed": N_("Confirmed"),
+    "tbc": N_("To be confirmed"),
+    "tbd": N_("To be determined"),
+}
+assert list(ROLE_NAMES) == list(ROLES)
+assert list(STATUS_NAMES) == list(STATUSES)
+
+
+def choices() -> dict[str, list[tuple[str, str]]]:
+    """The forms' choices, labelled in the request's language."""
+    return {
+        "kinds": [(k, kind_label(k)) for k in SESSION_KINDS],
+        "formats": [(f, format_label(f)) for f in FORMATS],
+        "roles": [(r, gettext(ROLE_NAMES[r])) for r in ROLES],
+        "statuses": [(s, gettext(label)) for s, label in STATUS_NAMES.items()],
+    }
 
 
 class Errors(dict[str, list[str]]):

@@ -22,14 +22,20 @@ from townhall.platform.models import MAX_ROW_ID, Invitation
 from townhall.realtime.identity import invitation_token
 
 from .console import Console, open_console, render_console, see_other
+from .i18n import N_, gettext
 from .programme_json import display_name
 from .services import services_of
 
 ROLE_CHOICES = (
-    ("moderator", "Moderator", "Runs the room and its questions."),
-    ("panelist", "Panelist", "Sits on the panel and sees the questions put to them."),
-    ("organizer", "Organizer", "Runs the whole event, this console included."),
+    ("moderator", N_("Moderator"), N_("Runs the room and its questions.")),
+    ("panelist", N_("Panelist"), N_("Sits on the panel and sees the questions put to them.")),
+    ("organizer", N_("Organizer"), N_("Runs the whole event, this console included.")),
 )
+ROLE_NAMES = {
+    "moderator": N_("moderator"),
+    "panelist": N_("panelist"),
+    "organizer": N_("organizer"),
+}
 DEFAULT_DAYS = 30
 ISSUE_FIELDS = ("role", "session", "person", "label", "days")
 FIELD_OF_CODE = {
@@ -41,10 +47,10 @@ FIELD_OF_CODE = {
     "invitation.not_in_session": "person",
 }
 STATE_LABELS = {
-    "pending": "Not used yet",
-    "redeemed": "Accepted",
-    "expired": "Expired",
-    "revoked": "Revoked",
+    "pending": N_("Not used yet"),
+    "redeemed": N_("Accepted"),
+    "expired": N_("Expired"),
+    "revoked": N_("Revoked"),
 }
 
 
@@ -79,7 +85,8 @@ async def _page(
             "invitation": i,
             "name": access.invitation_name(i),
             "state": (state := access.invitation_state(i, now)),
-            "state_label": STATE_LABELS[state],
+            "state_label": gettext(STATE_LABELS[state]),
+            "role_name": gettext(ROLE_NAMES.get(i.role, i.role)),
             "scope": _scope(i),
         }
         for i in reversed(invitations)
@@ -93,7 +100,7 @@ async def _page(
         rows=rows,
         sessions=sessions,
         people=people,
-        roles=ROLE_CHOICES,
+        roles=[(value, gettext(text), gettext(hint)) for value, text, hint in ROLE_CHOICES],
         values=values,
         errors=errors,
     )
@@ -101,10 +108,10 @@ async def _page(
 
 def _scope(invitation: Invitation) -> str:
     if invitation.role == "organizer":
-        return "The whole event"
+        return gettext("The whole event")
     if invitation.session is not None:
         return invitation.session.title
-    return "The sessions the programme lists them for"
+    return gettext("The sessions the programme lists them for")
 
 
 async def issue(request: Request) -> Response:
@@ -150,7 +157,9 @@ async def issue(request: Request) -> Response:
         request,
         console,
         f"{console.base}/invitations",
-        f"Invitation for {name} ({invitation.role}) created. Send them this link:",
+        gettext("Invitation for {name} ({role}) created. Send them this link:").format(
+            name=name, role=gettext(ROLE_NAMES.get(invitation.role, invitation.role))
+        ),
         link=invitation_link(console, invitation),
     )
 
@@ -186,7 +195,7 @@ async def resend(request: Request) -> Response:
                 request,
                 console,
                 f"{console.base}/invitations",
-                f"Not sent: {exc.message}.",
+                gettext("Not sent: {reason}.").format(reason=exc.message),
                 kind="error",
             )
         name = access.invitation_name(invitation)
@@ -198,7 +207,7 @@ async def resend(request: Request) -> Response:
         request,
         console,
         f"{console.base}/invitations",
-        f"New link for {name}. The previous link no longer works:",
+        gettext("New link for {name}. The previous link no longer works:").format(name=name),
         link=invitation_link(console, invitation),
     )
 
@@ -222,5 +231,7 @@ async def revoke(request: Request) -> Response:
         request,
         console,
         f"{console.base}/invitations",
-        f"Revoked the invitation of {name}: it no longer gives any access.",
+        gettext("Revoked the invitation of {name}: it no longer gives any access.").format(
+            name=name
+        ),
     )

@@ -23,9 +23,10 @@ from townhall.platform.programme_spec import (
 )
 
 from .console import Console, open_console, render_console, see_other
-from .console_forms import CHOICES, Errors, parse_clock, parse_date, sort_problems
+from .console_forms import Errors, choices, parse_clock, parse_date, sort_problems
+from .i18n import gettext
 from .programme_json import display_name
-from .programme_view import long_date
+from .programme_view import format_label, kind_label, long_date
 from .services import services_of
 
 PERSON_FIELDS = ("name", "honorific", "position", "organisation", "city", "country", "label")
@@ -50,6 +51,8 @@ async def _programme_page(
                 "when": _span(session.starts_at, session.ends_at, console),
                 "people": len(session.appearances),
                 "unconfirmed": sum(1 for a in session.appearances if a.status != "confirmed"),
+                "kind_label": kind_label(session.kind),
+                "format_label": format_label(session.format),
             }
         )
     return render_console(
@@ -60,7 +63,7 @@ async def _programme_page(
         status=status,
         days=[(long_date(day), items) for day, items in sorted(days.items())],
         people=sorted(spec.people, key=lambda p: display_name(p).casefold()),
-        choices=CHOICES,
+        choices=choices(),
         new_session=forms.get("new_session") or {"values": {}, "errors": Errors()},
         new_person=forms.get("new_person") or {"values": {}, "errors": Errors()},
     )
@@ -68,7 +71,7 @@ async def _programme_page(
 
 def _span(starts_at: Any, ends_at: Any, console: Console) -> str:
     if starts_at is None or ends_at is None:
-        return "Time to be announced"
+        return gettext("Time to be announced")
     start, end = starts_at.astimezone(console.zone), ends_at.astimezone(console.zone)
     return f"{start:%H:%M}–{end:%H:%M}"
 
@@ -99,7 +102,12 @@ async def add_session(request: Request) -> Response:
         await db.commit()
     await console.announce(events, access_changed=True)
     url = f"{console.base}/programme/{session.slug}"
-    return see_other(request, console, url, f"Added “{session.title}”. Now add its people.")
+    return see_other(
+        request,
+        console,
+        url,
+        gettext("Added “{title}”. Now add its people.").format(title=session.title),
+    )
 
 
 NEW_SESSION_FIELDS = ("slug", "title", "kind", "format", "date", "start", "end")
@@ -143,7 +151,10 @@ async def add_person(request: Request) -> Response:
         await console.record(db, "person.created", target=display_name(person))
         await db.commit()
     return see_other(
-        request, console, f"{console.base}/programme", f"Added {display_name(person)}."
+        request,
+        console,
+        f"{console.base}/programme",
+        gettext("Added {name}.").format(name=display_name(person)),
     )
 
 

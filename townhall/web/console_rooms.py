@@ -19,7 +19,8 @@ from townhall.platform.errors import Invalid, NotFound
 from townhall.platform.models import Room
 
 from .console import Console, open_console, render_console, see_other
-from .room_pages import STATE_LABELS
+from .i18n import gettext
+from .room_pages import state_label
 from .services import services_of
 
 INTEGER_FIELDS = (
@@ -80,7 +81,7 @@ async def _page(
             {
                 "room": room,
                 "session": session,
-                "state_label": STATE_LABELS.get(room.state, room.state),
+                "state_label": state_label(room.state),
                 "values": edited["values"] if mine else _form_values(room),
                 "errors": edited["errors"] if mine else {},
             }
@@ -136,7 +137,7 @@ async def save_room(request: Request) -> Response:
         request,
         console,
         f"{console.base}/rooms#room-{room_id}",
-        f"Saved the settings of “{room.session.title}”.",
+        gettext("Saved the settings of “{title}”.").format(title=room.session.title),
     )
 
 

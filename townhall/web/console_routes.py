@@ -24,9 +24,12 @@ from . import (
     console_rooms,
     console_session,
 )
+from .audit_actions import action_label
 from .console import open_console, render_console
+from .formats import short_date
+from .i18n import gettext
 from .programme_json import display_name
-from .room_pages import STATE_LABELS, ws_url
+from .room_pages import state_label, ws_url
 from .services import services_of
 
 # ---- overview --------------------------------------------------------------------------
@@ -46,7 +49,7 @@ async def overview(request: Request) -> Response:
             "title": s.title,
             "slug": s.slug,
             "state": s.room.state,
-            "state_label": STATE_LABELS.get(s.room.state, s.room.state),
+            "state_label": state_label(s.room.state),
             "when": _when(s, console.zone),
             "moderators": [
                 display_name(a.person) + ("" if a.status == "confirmed" else f" ({a.status})")
@@ -73,15 +76,15 @@ async def overview(request: Request) -> Response:
             "pending": states.count("pending"),
             "redeemed": states.count("redeemed"),
         },
-        recent=recent,
+        recent=[(entry, action_label(entry.action)) for entry in recent],
     )
 
 
 def _when(session: Any, zone: ZoneInfo) -> str:
     if session.starts_at is None or session.ends_at is None:
-        return f"{session.day:%a} {session.day.day} {session.day:%b} · time to be announced"
+        return f"{short_date(session.day)} · {gettext('time to be announced')}"
     start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
-    return f"{start:%a} {start.day} {start:%b} · {start:%H:%M}–{end:%H:%M}"
+    return f"{short_date(start.date())} · {start:%H:%M}–{end:%H:%M}"
 
 
 def _routes() -> list[Route]:

@@ -27,8 +27,10 @@ from townhall.platform.programme_spec import (
 )
 
 from .console import Console, open_console, render_console, see_other
-from .console_forms import CHOICES, Errors, parse_clock, parse_date, sort_problems
+from .console_forms import Errors, choices, parse_clock, parse_date, sort_problems
+from .i18n import N_, gettext
 from .programme_json import display_name
+from .room_pages import state_label
 from .services import services_of
 
 BLANK_ROWS = 2
@@ -84,13 +86,14 @@ def _render_edit(
         status=status,
         session=session,
         room=room,
+        room_state_label=state_label(room.state) if room else "",
         values=values,
         rows=shown,
         existing=len(rows) if existing is None else existing,
         errors=errors,
         people=sorted(spec.people, key=lambda p: display_name(p).casefold()),
         parts=[(p.slug, p.title) for p in spec.event.parts],
-        choices=CHOICES,
+        choices=choices(),
     )
 
 
@@ -192,7 +195,7 @@ async def save_session(request: Request) -> Response:
             except ProgrammeError as exc:
                 sort_problems(exc.problems, errors, rows=kept)
             except Conflict:
-                errors.add("general", CONFLICT)
+                errors.add("general", gettext(CONFLICT))
                 values["version"] = programme_edit.session_version(before, slug)
         if errors:
             await console.rollback(db)
@@ -216,11 +219,14 @@ async def save_session(request: Request) -> Response:
         await db.commit()
     await console.announce(events, access_changed=True)
     return see_other(
-        request, console, f"{console.base}/programme/{slug}", f"Saved “{after.title}”."
+        request,
+        console,
+        f"{console.base}/programme/{slug}",
+        gettext("Saved “{title}”.").format(title=after.title),
     )
 
 
-CONFLICT = (
+CONFLICT = N_(
     "Someone else saved this session while you were editing it. Your changes are below; "
     "saving again replaces theirs (open the session again to see them)."
 )
@@ -306,8 +312,19 @@ async def remove(request: Request) -> Response:
         except InvalidState as exc:
             await console.rollback(db)
             url = f"{console.base}/programme/{slug}"
-            return see_other(request, console, url, f"Not removed: {exc.message}.", kind="error")
+            return see_other(
+                request,
+                console,
+                url,
+                gettext("Not removed: {reason}.").format(reason=exc.message),
+                kind="error",
+            )
         await console.record(db, "session.removed", target=slug)
         await db.commit()
     await console.announce(events, access_changed=True)
-    return see_other(request, console, f"{console.base}/programme", f"Removed the session {slug}.")
+    return see_other(
+        request,
+        console,
+        f"{console.base}/programme",
+        gettext("Removed the session {slug}.").format(slug=slug),
+    )

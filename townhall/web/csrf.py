@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import error_response
+from .i18n import gettext
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 OUR_COOKIES = ("townhall_participant", "townhall_staff")
@@ -44,7 +45,7 @@ class OriginCheck:
                 request,
                 403,
                 "csrf.origin",
-                "This request did not come from this site's pages, so it was refused.",
+                gettext("This request did not come from this site's pages, so it was refused."),
             )
             await response(scope, receive, send)
             return

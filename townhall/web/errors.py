@@ -25,6 +25,7 @@ from townhall.platform.errors import (
 )
 from townhall.platform.outage import RETRY_AFTER, database_unavailable, describe
 
+from .i18n import DEFAULT, N_, current_language, gettext
 from .services import services_of
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,24 @@ HTTP_CODES = {
 }
 
 
+# What an error page says, by code, in the reader's language (the JSON API keeps the
+# domain's English message: its clients read the code). English pages keep the domain's own,
+# more specific sentence ("no event has the slug 'nope'"); the others say it by code. Codes
+# whose message says more than its code (room.forbidden: who may do what) stay English for now.
+PAGE_MESSAGES = {
+    "auth.required": N_("Join the event first."),
+    "organizer.required": N_("Only the event's organizers may open this page."),
+    "room.not_found": N_("This room does not exist."),
+    "event.not_found": N_("There is no such event."),
+    "session.not_found": N_("There is no such session."),
+    "invitation.not_found": N_("This invitation link is no longer valid."),
+    "screen.not_found": N_("There is nothing at this address."),  # a stale key tells nothing
+    "participant.banned": N_("You have been removed from this event."),
+    "rate_limited": N_("Too many actions at once: try again in a moment."),
+    "request.too_large": N_("This message is too large."),
+}
+
+
 def wants_json(request: Request) -> bool:
     if request.url.path.startswith("/api/") or request.url.path.endswith(".json"):
         return True
@@ -68,6 +87,8 @@ def error_response(
     if wants_json(request):
         body = {"error": {"code": code, "message": message, **(details or {})}}
         return JSONResponse(body, status_code=status, headers=headers)
+    if code in PAGE_MESSAGES and current_language() != DEFAULT:
+        message = gettext(PAGE_MESSAGES[code])
     template = services_of(request).templates.get_template("error.html")
     html = template.render(request=request, status=status, code=code, message=message)
     return HTMLResponse(html, status_code=status, headers=headers)
@@ -84,7 +105,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     code = HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     if exc.status_code == 404 and message == "Not Found":
-        message = "There is nothing at this address."
+        message = gettext("There is nothing at this address.")
     response = error_response(request, exc.status_code, code, message)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -93,7 +114,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(request, 500, "internal", "Something went wrong on our side.")
+    return error_response(request, 500, "internal", gettext("Something went wrong on our side."))
 
 
 async def on_database_error(request: Request, exc: Exception) -> Response:

@@ -27,6 +27,7 @@ from townhall.realtime.identity import (
 )
 
 from .pages import render
+from .room_pages import home_zone
 from .services import services_of
 
 
@@ -47,6 +48,7 @@ async def _load(request: Request) -> tuple[Invitation, str, Event]:
 async def invitation_page(request: Request) -> Response:
     invitation, _, event = await _load(request)
     state = access.invitation_state(invitation, services_of(request).clock.now())
+    zone_label, zone = home_zone(event)
     return render(
         request,
         "invitation.html",
@@ -55,6 +57,8 @@ async def invitation_page(request: Request) -> Response:
         event=event,
         state=state,
         name=access.invitation_name(invitation),
+        zone_label=zone_label,
+        zone=zone,
     )
 
 

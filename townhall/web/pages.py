@@ -17,13 +17,13 @@ from townhall.platform import programme
 from townhall.platform.models import Event
 
 from .programme_view import (
-    MARKS,
-    STATUS_LABELS,
     event_parts,
+    marks,
     paragraphs,
     programme_days,
     session_view,
     soon_minutes,
+    status_labels,
     utc_iso,
 )
 from .services import services_of
@@ -54,8 +54,8 @@ def clock_context(now: datetime, opens_minutes_before: int) -> dict[str, Any]:
         "now": now,
         "now_iso": utc_iso(now),
         "soon_minutes": soon_minutes(opens_minutes_before),
-        "status_labels": STATUS_LABELS,
-        "marks": MARKS,
+        "status_labels": status_labels(),
+        "marks": marks(),
     }
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from townhall.platform.models import Appearance, Event, Person, ProgrammeSession
 from townhall.platform.timezones import ZonedSpan, spans_in_zones
 
+from . import formats
+from .i18n import N_, gettext, ngettext
 from .programme_json import display_name
 
 # One line per appearance ("Keynote: …"), as the text exports write it.
@@ -29,52 +31,71 @@ ROLE_LABELS = {
 }
 # The heading of a group of people when the programme names no segment for it.
 GROUP_HEADINGS = {
-    "welcome": "Welcome and opening",
-    "keynote": "Keynote speeches",
-    "moderator": "Moderator",
-    "introduction": "Introduction",
-    "panelist": "Panel",
-    "discussant": "Discussion",
-    "special_message": "Special message",
-    "presenter": "Presentation",
+    "welcome": N_("Welcome and opening"),
+    "keynote": N_("Keynote speeches"),
+    "moderator": N_("Moderator"),
+    "introduction": N_("Introduction"),
+    "panelist": N_("Panel"),
+    "discussant": N_("Discussion"),
+    "special_message": N_("Special message"),
+    "presenter": N_("Presentation"),
 }
 # Roles the programme names by the role itself ("Moderator: …") even inside a segment; the
 # segment ("Mayors Dialogue") is then shown as the group's context.
 ROLE_NAMED_GROUPS = ("moderator", "special_message", "presenter")
 STATUS_LABELS = {
-    "tba": "Time to be announced",
-    "upcoming": "Upcoming",
-    "opens_soon": "Opens soon",
-    "open": "Room open",
-    "live": "Live now",
-    "ended": "Ended",
+    "tba": N_("Time to be announced"),
+    "upcoming": N_("Upcoming"),
+    "opens_soon": N_("Opens soon"),
+    "open": N_("Room open"),
+    "live": N_("Live now"),
+    "ended": N_("Ended"),
 }
-MARKS = {"tbc": "to be confirmed", "tbd": "to be determined"}
+MARKS = {"tbc": N_("to be confirmed"), "tbd": N_("to be determined")}
 KIND_LABELS = {
-    "opening": "Opening",
-    "keynote": "Keynote",
-    "dialogue": "Dialogue",
-    "workshop": "Workshop",
-    "panel": "Panel",
-    "plenary": "Plenary",
-    "presentation": "Presentation",
-    "ceremony": "Ceremony",
-    "break": "Break",
-    "other": "Session",
+    "opening": N_("Opening"),
+    "keynote": N_("Keynote"),
+    "dialogue": N_("Dialogue"),
+    "workshop": N_("Workshop"),
+    "panel": N_("Panel"),
+    "plenary": N_("Plenary"),
+    "presentation": N_("Presentation"),
+    "ceremony": N_("Ceremony"),
+    "break": N_("Break"),
+    "other": N_("Session"),
 }
-FORMAT_LABELS = {"online": "Online", "on-site": "On site", "hybrid": "Hybrid"}
+FORMAT_LABELS = {"online": N_("Online"), "on-site": N_("On site"), "hybrid": N_("Hybrid")}
+
+
+def kind_label(kind: str) -> str:
+    return gettext(KIND_LABELS[kind]) if kind in KIND_LABELS else kind.capitalize()
+
+
+def format_label(value: str) -> str:
+    return gettext(FORMAT_LABELS[value]) if value in FORMAT_LABELS else value
+
+
+def status_labels() -> dict[str, str]:
+    """Every live status's label in the request's language (programme.js relabels with them)."""
+    return {status: gettext(label) for status, label in STATUS_LABELS.items()}
+
+
+def marks() -> dict[str, str]:
+    return {mark: gettext(meaning) for mark, meaning in MARKS.items()}
+
+
 # The programme calls a session "opens soon" this long before it starts at the latest.
 OPENS_SOON_AT_LEAST = 60
 
 
 def long_date(day: date) -> str:
-    """ "Tuesday 7 December 2021" (no locale: the pages are in English)."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    """ "Tuesday 7 December 2021", in the request's language."""
+    return formats.long_date(day)
 
 
 def short_date(day: date) -> str:
-    """ "Wed 8 Dec"."""
-    return f"{day:%a} {day.day} {day:%b}"
+    """ "Wed 8 Dec", in the request's language."""
+    return formats.short_date(day)
 
 
 def clock_time(moment: datetime) -> str:
@@ -95,7 +116,9 @@ def day_marker(offset: int) -> str:
     """ "+1 day", "-1 day", "+2 days" or "" when the date is the programme's."""
     if offset == 0:
         return ""
-    return f"{offset:+d} day" + ("s" if abs(offset) > 1 else "")
+    sign = "+" if offset > 0 else "-"
+    days = abs(offset)
+    return sign + ngettext("{count} day", "{count} days", days).format(count=days)
 
 
 @dataclass(frozen=True)
@@ -163,7 +186,7 @@ class PersonView:
 
     @property
     def mark_title(self) -> str:
-        return MARKS.get(self.status, "")
+        return gettext(MARKS[self.status]) if self.status in MARKS else ""
 
 
 @dataclass
@@ -185,7 +208,7 @@ class SessionView:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return gettext(STATUS_LABELS[self.status])
 
     @property
     def time_to_be_announced(self) -> bool:
@@ -226,8 +249,12 @@ class SessionView:
         hours, rest = divmod(minutes, 60)
         # No-break spaces keep the duration whole when a line wraps.
         if hours and rest:
-            return f"{hours}\u00a0h\u00a0{rest}\u00a0min"
-        return f"{hours}\u00a0h" if hours else f"{rest}\u00a0min"
+            text = gettext("{hours} h {minutes} min").format(hours=hours, minutes=rest)
+        elif hours:
+            text = gettext("{hours} h").format(hours=hours)
+        else:
+            text = gettext("{minutes} min").format(minutes=rest)
+        return text.replace(" ", "\u00a0")
 
     @property
     def day_label(self) -> str:
@@ -235,11 +262,11 @@ class SessionView:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.session.kind, self.session.kind.capitalize())
+        return kind_label(self.session.kind)
 
     @property
     def format_label(self) -> str:
-        return FORMAT_LABELS.get(self.session.format, self.session.format)
+        return format_label(self.session.format)
 
     @property
     def paragraphs(self) -> list[str]:
@@ -300,21 +327,14 @@ def dates_label(days: list[date]) -> str:
     days = sorted(days)
     if not days:
         return ""
-    first, last = days[0], days[-1]
-    if first == last:
-        return f"{first.day} {first:%B %Y}"
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{last.day} {last:%B %Y}"
-    if first.year == last.year:
-        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
-    return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+    return formats.date_range(days[0], days[-1])
 
 
 def place_of(part: dict[str, Any] | None) -> str:
     """ "Online", "On site · Izmir"."""
     if part is None:
         return ""
-    label = FORMAT_LABELS.get(part.get("format", ""), "")
+    label = format_label(part.get("format", ""))
     location = part.get("location")
     if location and location != label:
         return f"{label} · {location}" if label else location
@@ -376,7 +396,11 @@ def people_groups(appearances: list[Appearance]) -> list[PeopleGroup]:
     for appearance in appearances:
         role, segment = appearance.role, appearance.segment
         if role in ROLE_NAMED_GROUPS or not segment:
-            heading = GROUP_HEADINGS.get(role, role.replace("_", " ").capitalize())
+            heading = (
+                gettext(GROUP_HEADINGS[role])
+                if role in GROUP_HEADINGS
+                else role.replace("_", " ").capitalize()
+            )
             context = segment
         else:
             heading, context = segment, None

@@ -38,7 +38,7 @@ from .auth import current_viewer, require_room_staff, staff_name
 from .pages import render
 from .programme_json import display_name
 from .question_exports import csv_body, export_document
-from .room_pages import STATE_LABELS, addressable_people, ws_url
+from .room_pages import addressable_people, state_label, ws_url
 from .services import services_of
 
 SCREEN_NAME = "Big screen"
@@ -108,7 +108,7 @@ async def moderate_page(request: Request) -> Response:
         "moderate.html",
         event=event,
         room=state,
-        state_label=STATE_LABELS.get(state["state"], state["state"]),
+        state_label=state_label(state["state"]),
         panelists=addressable_people(session),
         panelists_json=_json_attr(addressable_people(session)),
         urls=urls,

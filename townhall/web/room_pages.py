@@ -25,16 +25,21 @@ from townhall.platform.models import Event, ProgrammeSession
 from townhall.platform.seats import seat_label
 from townhall.realtime.identity import read_identity
 
+from .i18n import N_, gettext
 from .pages import render
 from .services import services_of
 
 STATE_LABELS = {
-    "scheduled": "Scheduled",
-    "open": "Lobby open",
-    "live": "Live now",
-    "ended": "Ended",
-    "archived": "Archived",
+    "scheduled": N_("Scheduled"),
+    "open": N_("Lobby open"),
+    "live": N_("Live now"),
+    "ended": N_("Ended"),
+    "archived": N_("Archived"),
 }
+
+
+def state_label(state: str) -> str:
+    return gettext(STATE_LABELS[state]) if state in STATE_LABELS else state
 
 
 def home_zone(event: Event) -> tuple[str, ZoneInfo]:
@@ -58,18 +63,20 @@ def state_detail(room: dict[str, Any], zone_label: str, zone: ZoneInfo) -> str:
     if state == "scheduled":
         opens = clock_time(room["opens_at"], zone)
         if opens is None:
-            return "The time is to be announced."
-        return f"The room opens at {opens} {zone_label} time."
+            return gettext("The time is to be announced.")
+        return gettext("The room opens at {time} {zone} time.").format(time=opens, zone=zone_label)
     if state == "open":
         starts = clock_time(session["starts_at"], zone)
         if starts is None:
-            return "The lobby is open."
-        return f"The lobby is open; the session starts at {starts} {zone_label} time."
+            return gettext("The lobby is open.")
+        return gettext("The lobby is open; the session starts at {time} {zone} time.").format(
+            time=starts, zone=zone_label
+        )
     if state == "live":
-        return "The session is under way."
+        return gettext("The session is under way.")
     if state == "ended":
-        return "The session has ended."
-    return "This room is archived."
+        return gettext("The session has ended.")
+    return gettext("This room is archived.")
 
 
 def zone_spans(session: dict[str, Any], zones: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -139,7 +146,7 @@ async def room_page(request: Request) -> Response:
         "room.html",
         event=event,
         room=state,
-        state_label=STATE_LABELS.get(state["state"], state["state"]),
+        state_label=state_label(state["state"]),
         state_detail=state_detail(state, zone_label, zone),
         day=(
             datetime.fromisoformat(starts.replace("Z", "+00:00")).astimezone(zone)

@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from townhall.platform.models import MAX_ROW_ID
 from townhall.realtime.endpoint import websocket_endpoint
 
-from . import api, invitation_pages, openapi, operations, pages, room_pages
+from . import api, invitation_pages, language_switch, openapi, operations, pages, room_pages
 from .console_routes import CONSOLE_ROUTES
 from .export_routes import EXPORT_ROUTES
 from .qa_routes import QA_ROUTES
@@ -55,6 +55,7 @@ def _routes() -> list[BaseRoute]:
         Route("/healthz", api.health, name="health"),
         Route("/livez", operations.livez, name="livez"),
         Route("/readyz", operations.readyz, name="readyz"),
+        Route("/language", language_switch.switch_language, methods=["POST"], name="language"),
         Route("/openapi.json", openapi.openapi_json, name="openapi"),
         Route("/api/events", api.list_events, name="api_events"),
         Route("/api/events/{slug}", api.show_event, name="api_event"),

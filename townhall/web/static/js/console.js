@@ -2,26 +2,12 @@
 // (organizers are staff in every room) and keeps the table current: each room's state, its
 // audience, its pending questions and who of the staff and panel is present.
 
+import { errorMessage, formatNumber, roomStateLabel, t } from "./labels.js";
 import { LiveConnection } from "./live.js";
+import { connectionBanner } from "./page.js";
 import { applyEvent, questionsFromSnapshot, withStatus } from "./qa.js";
 
-const STATE_LABELS = {
-  scheduled: "Scheduled",
-  open: "Lobby open",
-  live: "Live now",
-  ended: "Ended",
-  archived: "Archived",
-};
-
-const CONNECTION_TEXT = {
-  connecting: "Connecting…",
-  live: "Live: figures update by themselves",
-  reconnecting: "Reconnecting…",
-  offline: "Offline: waiting for the network",
-  stopped: "Stopped: reload the page",
-};
-
-const ROLE_LABELS = { moderator: "moderator", panelist: "panelist" };
+const ROLE_LABELS = { moderator: () => t("moderator"), panelist: () => t("panelist") };
 
 const table = document.getElementById("live-overview");
 const status = document.getElementById("connection-status");
@@ -45,21 +31,21 @@ function renderRoom(row, state) {
   const room = state.room;
   if (room) {
     const badge = field(row, "state");
-    update(badge, STATE_LABELS[room.state] ?? room.state);
+    update(badge, roomStateLabel(room.state));
     badge.className = `state-badge state-${room.state}`;
   }
   const pending = withStatus(state, "pending").length;
-  update(field(row, "pending"), String(pending));
+  update(field(row, "pending"), formatNumber(pending));
   row.dataset.pending = String(pending);
 }
 
 function renderPresence(row, message, me) {
-  update(field(row, "audience"), String(message.audience ?? 0));
+  update(field(row, "audience"), formatNumber(message.audience ?? 0));
   const people = (message.people ?? []).filter((p) => !me || p.participant !== me);
   const cell = field(row, "people");
   const text = people.length
-    ? people.map((p) => `${p.name || "Someone"} (${ROLE_LABELS[p.role] ?? p.role})`).join(", ")
-    : "Nobody yet";
+    ? people.map((p) => `${p.name || t("Someone")} (${ROLE_LABELS[p.role]?.() ?? p.role})`).join(", ")
+    : t("Nobody yet");
   update(cell, text);
 }
 
@@ -68,10 +54,7 @@ function start() {
   const rows = new Map([...table.tBodies[0].rows].map((row) => [Number(row.dataset.roomId), row]));
   const connection = new LiveConnection({ url: table.dataset.wsUrl, reducer: applyEvent });
 
-  connection.on("state", ({ state }) => {
-    status.textContent = CONNECTION_TEXT[state] ?? state;
-    status.dataset.connection = state;
-  });
+  connection.on("state", connectionBanner(status));
   connection.on("snapshot", ({ room, state }) => {
     const row = rows.get(room);
     if (row) renderRoom(row, questionsFromSnapshot(state));
@@ -88,7 +71,7 @@ function start() {
   connection.start();
   for (const [roomId, row] of rows) {
     connection.join(roomId, { listed: false }).catch((error) => {
-      field(row, "people").textContent = `Not available: ${error.message}`;
+      field(row, "people").textContent = t("Not available: {reason}", { reason: errorMessage(error) });
     });
   }
 }

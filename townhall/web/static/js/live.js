@@ -4,6 +4,8 @@
 
 export const PROTOCOL = 1;
 
+import { t } from "./labels.js";
+
 // Close codes (townhall/realtime/messages.py).
 export const CLOSE = Object.freeze({
   GOING_AWAY: 1001, // server restarting: reconnect soon, another process takes over
@@ -100,9 +102,9 @@ export class LiveError extends Error {
 }
 
 const FATAL_REASONS = {
-  [CLOSE.UNAUTHENTICATED]: "Join the event first.",
-  [CLOSE.BANNED]: "You have been removed from this event.",
-  [CLOSE.POLICY]: "The server refused this connection.",
+  [CLOSE.UNAUTHENTICATED]: () => t("Join the event first."),
+  [CLOSE.BANNED]: () => t("You have been removed from this event."),
+  [CLOSE.POLICY]: () => t("The server refused this connection."),
 };
 
 export class LiveConnection {
@@ -244,14 +246,14 @@ export class LiveConnection {
   /** Send a command; resolves with the matching `reply` (or `pong`), rejects on its `error`. */
   send(command) {
     if (!this.ws || this.ws.readyState !== 1 || !this.helloSeen) {
-      return Promise.reject(new LiveError("connection.offline", "Not connected; try again shortly."));
+      return Promise.reject(new LiveError("connection.offline", t("Not connected; try again shortly.")));
     }
     const ref = command.ref ?? `${this.refPrefix}-${this.nextRef++}`;
     const message = { ...command, ref };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(ref);
-        reject(new LiveError("connection.timeout", "The server did not answer in time."));
+        reject(new LiveError("connection.timeout", t("The server did not answer in time.")));
       }, this.replyTimeoutMs);
       this.pending.set(ref, { resolve, reject, timer });
       this.ws.send(JSON.stringify(message));
@@ -300,7 +302,7 @@ export class LiveConnection {
       if (ws !== this.ws || this.helloSeen) return;
       this.dropSocket(1000, "no hello");
       this.markOffline();
-      this.scheduleRetry({ reason: "the server did not answer" });
+      this.scheduleRetry({ reason: t("the server did not answer") });
     }, this.helloTimeoutMs);
     ws.onmessage = (message) => {
       if (ws === this.ws) this.receive(message.data);
@@ -326,7 +328,7 @@ export class LiveConnection {
       } catch {
         // already closed
       }
-      this.failPending("connection.lost", "The connection was lost.");
+      this.failPending("connection.lost", t("The connection was lost."));
     }
   }
 
@@ -336,11 +338,11 @@ export class LiveConnection {
     this.markOffline();
     if (code === CLOSE.BANNED || code === CLOSE.UNAUTHENTICATED) {
       this.started = false;
-      this.setState("stopped", { code, reason: FATAL_REASONS[code], serverReason: reason });
+      this.setState("stopped", { code, reason: FATAL_REASONS[code]?.(), serverReason: reason });
       return;
     }
     if (code === CLOSE.POLICY) {
-      this.scheduleRetry({ code, reason: reason || FATAL_REASONS[code] }, POLICY_RETRY_MS);
+      this.scheduleRetry({ code, reason: reason || FATAL_REASONS[code]?.() }, POLICY_RETRY_MS);
       return;
     }
     if (code === CLOSE.TOO_SLOW || code === CLOSE.GOING_AWAY) {
@@ -396,7 +398,7 @@ export class LiveConnection {
       if (ws !== this.ws) return;
       this.dropSocket(1000, "ping timeout");
       this.markOffline();
-      this.scheduleRetry({ reason: "no answer from the server" });
+      this.scheduleRetry({ reason: t("no answer from the server") });
     }, this.pingTimeoutMs);
     this.send({ type: "ping" }).then(
       () => {

@@ -3,14 +3,13 @@
 // State comes from live.js (snapshot + events through qa.js's reducer); actions are commands
 // whose replies or typed errors we show. A lost race shows the question as it now is.
 
-import { LiveConnection } from "./live.js";
+import { errorMessage, formatNumber, questionStatusLabel, roomStateLabel, t, tn } from "./labels.js";
+import { $, followRoom, joinFailed } from "./page.js";
 import {
   answeredQuestions,
-  applyEvent,
   authorLabel,
   clockTime,
   conflictMessage,
-  connectionBanner,
   createAnnouncer,
   el,
   nextCandidate,
@@ -19,14 +18,13 @@ import {
   openQuestions,
   questionBody,
   questionById,
-  questionsFromSnapshot,
   shorten,
   upsertQuestion,
+  waitingNextUp,
   withStatus,
 } from "./qa.js";
 
 const root = document.getElementById("moderate");
-const $ = (id) => document.getElementById(id);
 const config = {
   roomId: Number(root.dataset.roomId),
   wsUrl: root.dataset.wsUrl,
@@ -36,13 +34,12 @@ const config = {
 
 const TABS = ["incoming", "live", "onair", "answered", "closed"];
 const TAB_HEADINGS = {
-  incoming: "Incoming questions",
-  live: "Live questions",
-  onair: "On air",
-  answered: "Answered questions",
-  closed: "Dismissed, archived and merged questions",
+  incoming: () => t("Incoming questions"),
+  live: () => t("Live questions"),
+  onair: () => t("On air"),
+  answered: () => t("Answered questions"),
+  closed: () => t("Dismissed, archived and merged questions"),
 };
-const STATE_LABELS = { scheduled: "Scheduled", open: "Lobby open", live: "Live now", ended: "Ended", archived: "Archived" };
 const ROOM_ACTIONS = {
   open: ["scheduled"],
   go_live: ["scheduled", "open", "ended"],
@@ -97,49 +94,51 @@ function actionsFor(q) {
   const more = [];
   const onAir = q.id === state.on_air;
   if (q.status === "pending") {
-    main.push(button("Approve", "approve", q, { kind: "qa-primary", shortcut: "a" }));
-    main.push(button("Dismiss", "dismiss", q, { shortcut: "d" }));
-    main.push(button("Approve and put on air", "onair", q, { shortcut: "o" }));
+    main.push(button(t("Approve"), "approve", q, { kind: "qa-primary", shortcut: "a" }));
+    main.push(button(t("Dismiss"), "dismiss", q, { shortcut: "d" }));
+    main.push(button(t("Approve and put on air"), "onair", q, { shortcut: "o" }));
   }
   if (q.status === "approved") {
     main.push(
       onAir
-        ? button("Take off air", "offair", q, { shortcut: "o" })
-        : button("Put on air", "onair", q, { kind: "qa-primary", shortcut: "o" }),
+        ? button(t("Take off air"), "offair", q, { shortcut: "o" })
+        : button(t("Put on air"), "onair", q, { kind: "qa-primary", shortcut: "o" }),
     );
-    main.push(button("Mark answered", "answered", q));
-    main.push(q.pinned == null ? button("Pin to next up", "pin", q) : button("Unpin", "unpin", q));
-    main.push(button("Dismiss", "dismiss", q, { shortcut: "d" }));
+    main.push(button(t("Mark answered"), "answered", q));
+    main.push(q.pinned == null ? button(t("Pin to next up"), "pin", q) : button(t("Unpin"), "unpin", q));
+    main.push(button(t("Dismiss"), "dismiss", q, { shortcut: "d" }));
   }
-  if (["pending", "approved", "answered"].includes(q.status)) more.push(button("Edit", "edit", q));
+  if (["pending", "approved", "answered"].includes(q.status)) more.push(button(t("Edit"), "edit", q));
   if (["pending", "approved"].includes(q.status)) {
-    more.push(button("Merge into…", "merge", q));
-    more.push(button(q.assigned_to ? "Reassign…" : "Assign to panelist…", "assign", q));
+    more.push(button(t("Merge into…"), "merge", q));
+    more.push(button(q.assigned_to ? t("Reassign…") : t("Assign to panelist…"), "assign", q));
   }
-  if (["approved", "answered", "dismissed"].includes(q.status)) more.push(button("Archive", "archive", q));
-  if (q.participant) more.push(button("Ban participant…", "ban", q, { kind: "qa-danger" }));
+  if (["approved", "answered", "dismissed"].includes(q.status)) more.push(button(t("Archive"), "archive", q));
+  if (q.participant) more.push(button(t("Ban participant…"), "ban", q, { kind: "qa-danger" }));
   const details = el("details", { class: "qa-more", open: openMore.has(q.id), dataset: { question: String(q.id) } });
-  details.append(el("summary", {}, "More"), el("div", { class: "qa-button-row" }, more));
+  details.append(el("summary", {}, t("More")), el("div", { class: "qa-button-row" }, more));
   return el("div", { class: "qa-actions" }, el("div", { class: "qa-button-row" }, main), more.length ? details : null);
 }
 
 function badges(q) {
-  const list = [el("span", { class: `qa-badge qa-status-${q.status}` }, q.status)];
-  if (q.id === state.on_air) list.push(el("span", { class: "qa-badge qa-badge-onair" }, "On air"));
-  if (q.pinned != null && q.status === "approved") list.push(el("span", { class: "qa-badge" }, `Next up #${q.pinned + 1}`));
-  if (q.flagged) list.push(el("span", { class: "qa-badge qa-badge-flag" }, `Flagged: ${q.flagged}`));
+  const list = [el("span", { class: `qa-badge qa-status-${q.status}` }, questionStatusLabel(q.status))];
+  if (q.id === state.on_air) list.push(el("span", { class: "qa-badge qa-badge-onair" }, t("On air")));
+  if (q.pinned != null && q.status === "approved") list.push(el("span", { class: "qa-badge" }, t("Next up #{position}", { position: q.pinned + 1 })));
+  if (q.flagged) list.push(el("span", { class: "qa-badge qa-badge-flag" }, t("Flagged: {words}", { words: q.flagged })));
   return el("p", { class: "qa-badges" }, list);
 }
 
 function staffMeta(q) {
-  const parts = [`#${q.id}`, `asked ${clockTime(q.created_at)}`];
+  const parts = [`#${q.id}`, t("asked {time}", { time: clockTime(q.created_at) })];
   if (q.participant) {
-    parts.push(q.anonymous ? `anonymous participant ${q.participant}` : `${q.author_name} (${q.participant})`);
+    parts.push(q.anonymous
+        ? t("anonymous participant {participant}", { participant: q.participant })
+        : `${q.author_name} (${q.participant})`);
   }
-  if (q.merged_into) parts.push(`merged into #${q.merged_into}`);
-  if (q.answered_by) parts.push(`answered by ${q.answered_by}`);
-  if (q.dismiss_reason) parts.push(`reason: ${q.dismiss_reason}`);
-  return el("p", { class: "qa-staff-meta" }, parts.join(" · "));
+  if (q.merged_into) parts.push(t("merged into #{question}", { question: q.merged_into }));
+  if (q.answered_by) parts.push(t("answered by {person}", { person: q.answered_by }));
+  if (q.dismiss_reason) parts.push(t("reason: {reason}", { reason: q.dismiss_reason }));
+  return el("p", { class: "qa-staff-meta", dir: "auto" }, parts.join(" · "));
 }
 
 function card(q) {
@@ -160,22 +159,22 @@ function card(q) {
 }
 
 function nextUpItem(q, index, count) {
-  const up = button("Move up", "move-up", q, { extra: { position: String(index - 1) } });
-  const down = button("Move down", "move-down", q, { extra: { position: String(index + 1) } });
+  const up = button(t("Move up"), "move-up", q, { extra: { position: String(index - 1) } });
+  const down = button(t("Move down"), "move-down", q, { extra: { position: String(index + 1) } });
   up.disabled = index === 0;
   down.disabled = index === count - 1;
   return el(
     "li",
     { class: "qa-card qa-card-compact", dataset: { question: String(q.id) } },
-    el("p", { class: "qa-question-text" }, q.text),
-    el("p", { class: "qa-question-meta" }, `${authorLabel(q)} · ${q.votes ?? 0} votes`),
+    el("p", { class: "qa-question-text", dir: "auto" }, q.text),
+    el("p", { class: "qa-question-meta", dir: "auto" }, `${authorLabel(q)} · ${tn("{count} vote", "{count} votes", q.votes ?? 0)}`),
     el(
       "div",
       { class: "qa-button-row" },
       up,
       down,
-      button("Unpin", "unpin", q),
-      button("Put on air", "onair", q),
+      button(t("Unpin"), "unpin", q),
+      button(t("Put on air"), "onair", q),
     ),
   );
 }
@@ -184,7 +183,7 @@ function renderOnAirStrip() {
   const q = onAirQuestion(state);
   const strip = $("onair-strip");
   if (!q) {
-    strip.replaceChildren(el("p", { class: "qa-empty" }, "Nothing is on air."));
+    strip.replaceChildren(el("p", { class: "qa-empty" }, t("Nothing is on air.")));
     return;
   }
   strip.replaceChildren(
@@ -192,8 +191,8 @@ function renderOnAirStrip() {
     el(
       "div",
       { class: "qa-button-row" },
-      button("Mark answered", "answered", q),
-      button("Take off air", "offair", q),
+      button(t("Mark answered"), "answered", q),
+      button(t("Take off air"), "offair", q),
     ),
   );
 }
@@ -201,13 +200,13 @@ function renderOnAirStrip() {
 function renderTabs() {
   for (const name of TABS) {
     const count = name === "onair" ? (state.on_air == null ? 0 : 1) : tabQuestions(name).length;
-    root.querySelector(`[data-count="${name}"]`).textContent = String(count);
+    root.querySelector(`[data-count="${name}"]`).textContent = formatNumber(count);
     const tabButton = $(`tab-${name}`);
     tabButton.setAttribute("aria-selected", String(name === tab));
     tabButton.tabIndex = name === tab ? 0 : -1;
   }
   $("panel-list").setAttribute("aria-labelledby", `tab-${tab}`);
-  $("list-heading").textContent = TAB_HEADINGS[tab];
+  $("list-heading").textContent = TAB_HEADINGS[tab]();
 }
 
 /** Re-render keeping focus on the same control of the same question. */
@@ -220,10 +219,13 @@ function render() {
 
   renderTabs();
   renderOnAirStrip();
-  const pinned = nextUp(state);
-  const showNextUp = (tab === "live" || tab === "onair") && pinned.length > 0;
+  const pinned = nextUp(state).length;
+  const waiting = waitingNextUp(state);
+  const showNextUp = (tab === "live" || tab === "onair") && waiting.length > 0;
   $("next-up").hidden = !showNextUp;
-  $("next-up-list").replaceChildren(...(showNextUp ? pinned.map((q, i) => nextUpItem(q, i, pinned.length)) : []));
+  $("next-up-list").replaceChildren(
+    ...(showNextUp ? waiting.map(({ question, position }) => nextUpItem(question, position, pinned)) : []),
+  );
   const list = tabQuestions(tab);
   if (selectedId !== null && !list.some((q) => q.id === selectedId)) selectedId = null;
   $("question-list").replaceChildren(...list.map(card));
@@ -239,8 +241,8 @@ function render() {
 }
 
 function renderRoom(room) {
-  $("room-state-label").textContent = STATE_LABELS[room.state] ?? room.state;
-  $("room-schedule").textContent = room.follows_schedule ? "(following the schedule)" : "(set by a moderator)";
+  $("room-state-label").textContent = roomStateLabel(room.state);
+  $("room-schedule").textContent = room.follows_schedule ? t("(following the schedule)") : t("(set by a moderator)");
   for (const b of root.querySelectorAll("[data-room-action]")) {
     const action = b.dataset.roomAction;
     b.disabled = action === "follow_schedule" ? room.follows_schedule : !ROOM_ACTIONS[action].includes(room.state);
@@ -299,9 +301,9 @@ async function command(cmd, { wanted = null, done = null } = {}) {
       setState({ ...state, questions: upsertQuestion(state.questions, view) });
       alertMessage(conflictMessage(questionById(state, fresh.id), wanted));
     } else if (error.code === "question.conflict") {
-      alertMessage("Another moderator changed this first; the console now shows how it is.");
+      alertMessage(t("Another moderator changed this first; the console now shows how it is."));
     } else {
-      alertMessage(error.message);
+      alertMessage(errorMessage(error));
     }
     return null;
   }
@@ -321,7 +323,7 @@ function ask(dialog, prepare) {
 }
 
 function fillPanelists(select, selectedKey = "") {
-  const options = [el("option", { value: "" }, select.dataset.panelistSelect || "(none)")];
+  const options = [el("option", { value: "" }, select.dataset.panelistSelect || t("(none)"))];
   for (const person of config.panelists) {
     const label = person.city && person.city !== person.name ? `${person.name} (${person.city})` : person.name;
     options.push(el("option", { value: person.key, selected: person.key === selectedKey }, label));
@@ -334,26 +336,26 @@ const quote = (dialog, q) => {
 };
 
 const ACTIONS = {
-  approve: (q) => command({ type: "question.approve", question: q.id }, { wanted: "approved", done: "Approved." }),
+  approve: (q) => command({ type: "question.approve", question: q.id }, { wanted: "approved", done: t("Approved.") }),
   async dismiss(q) {
     const form = await ask($("dismiss-dialog"), (d) => quote(d, q));
     if (!form) return null;
     const reason = String(form.get("reason") || "").trim() || null;
-    return command({ type: "question.dismiss", question: q.id, reason }, { wanted: "dismissed", done: "Dismissed." });
+    return command({ type: "question.dismiss", question: q.id, reason }, { wanted: "dismissed", done: t("Dismissed.") });
   },
   async edit(q) {
     const form = await ask($("edit-dialog"), () => {
       $("edit-text").value = q.text;
     });
     if (!form) return null;
-    return command({ type: "question.edit", question: q.id, text: String(form.get("text")) }, { done: "Saved." });
+    return command({ type: "question.edit", question: q.id, text: String(form.get("text")) }, { done: t("Saved.") });
   },
   async merge(q) {
     const targets = [...withStatus(state, "pending"), ...openQuestions(state), ...answeredQuestions(state)].filter(
       (t) => t.id !== q.id,
     );
     if (!targets.length) {
-      notice("There is no other question to merge it into.");
+      notice(t("There is no other question to merge it into."));
       return null;
     }
     const form = await ask($("merge-dialog"), (d) => {
@@ -365,12 +367,12 @@ const ACTIONS = {
     if (!form) return null;
     return command(
       { type: "question.merge", question: q.id, into: Number(form.get("into")) },
-      { wanted: "merged", done: "Merged." },
+      { wanted: "merged", done: t("Merged.") },
     );
   },
   onair: (q) =>
-    command({ type: "question.put_on_air", question: q.id }, { wanted: "approved", done: `On air: ${shorten(q.text, 80)}` }),
-  offair: () => command({ type: "question.put_on_air", question: null }, { done: "Taken off air." }),
+    command({ type: "question.put_on_air", question: q.id }, { wanted: "approved", done: t("On air: {text}", { text: shorten(q.text, 80) }) }),
+  offair: () => command({ type: "question.put_on_air", question: null }, { done: t("Taken off air.") }),
   async answered(q) {
     let by = null;
     if (config.panelists.length) {
@@ -378,18 +380,18 @@ const ACTIONS = {
       if (!form) return null;
       by = String(form.get("by") || "") || null;
     }
-    return command({ type: "question.mark_answered", question: q.id, by }, { wanted: "answered", done: "Marked answered." });
+    return command({ type: "question.mark_answered", question: q.id, by }, { wanted: "answered", done: t("Marked answered.") });
   },
-  archive: (q) => command({ type: "question.archive", question: q.id }, { wanted: "archived", done: "Archived." }),
-  pin: (q) => command({ type: "question.pin", question: q.id, position: nextUp(state).length }, { done: "Pinned to next up." }),
-  unpin: (q) => command({ type: "question.pin", question: q.id, position: null }, { done: "Unpinned." }),
+  archive: (q) => command({ type: "question.archive", question: q.id }, { wanted: "archived", done: t("Archived.") }),
+  pin: (q) => command({ type: "question.pin", question: q.id, position: nextUp(state).length }, { done: t("Pinned to next up.") }),
+  unpin: (q) => command({ type: "question.pin", question: q.id, position: null }, { done: t("Unpinned.") }),
   "move-up": (q, b) => move(q, Number(b.dataset.position)),
   "move-down": (q, b) => move(q, Number(b.dataset.position)),
   async assign(q) {
     const form = await ask($("assign-dialog"), () => fillPanelists($("assign-to"), q.assigned_to?.key ?? ""));
     if (!form) return null;
     const to = String(form.get("to") || "") || null;
-    return command({ type: "question.assign", question: q.id, to }, { done: to ? "Assigned." : "Unassigned." });
+    return command({ type: "question.assign", question: q.id, to }, { done: to ? t("Assigned.") : t("Unassigned.") });
   },
   async ban(q) {
     const form = await ask($("ban-dialog"), (d) => {
@@ -397,14 +399,14 @@ const ACTIONS = {
       d.querySelector("[data-author]").textContent = q.anonymous ? `asked anonymously as ${q.author_name}` : q.author_name;
     });
     if (!form) return null;
-    return command({ type: "participant.ban", participant: q.participant }, { done: "Participant removed." });
+    return command({ type: "participant.ban", participant: q.participant }, { done: t("Participant removed.") });
   },
 };
 
 function move(q, position) {
   const count = nextUp(state).length;
   if (position < 0 || position >= count) return null;
-  return command({ type: "question.pin", question: q.id, position }, { done: "Moved." });
+  return command({ type: "question.pin", question: q.id, position }, { done: t("Moved.") });
 }
 
 async function nextQuestion() {
@@ -416,12 +418,14 @@ async function nextQuestion() {
   // The reply can come before its events: never pick the question just answered.
   const candidate = nextCandidate(state, [current]);
   if (!candidate) {
-    notice(current !== null ? "Marked answered; no approved question is waiting." : "No approved question to put on air.");
+    notice(
+      current !== null ? t("Marked answered; no approved question is waiting.") : t("No approved question to put on air."),
+    );
     return;
   }
   await command(
     { type: "question.put_on_air", question: candidate.id },
-    { wanted: "approved", done: `On air: ${shorten(candidate.text, 80)}` },
+    { wanted: "approved", done: t("On air: {text}", { text: shorten(candidate.text, 80) }) },
   );
 }
 
@@ -469,7 +473,7 @@ function onKey(event) {
   const q = selectedQuestion();
   const need = (statuses, verb) => {
     if (q && statuses.includes(q.status)) return true;
-    notice(q ? `A ${q.status} question cannot be ${verb}.` : "Select a question first (j / k).");
+    notice(q ? verb(questionStatusLabel(q.status).toLowerCase()) : t("Select a question first (j / k)."));
     return false;
   };
   switch (event.key) {
@@ -480,13 +484,13 @@ function onKey(event) {
       moveSelection(-1);
       break;
     case "a":
-      if (need(["pending"], "approved")) runAction("approve", q);
+      if (need(["pending"], (status) => t("A {status} question cannot be approved.", { status }))) runAction("approve", q);
       break;
     case "d":
-      if (need(["pending", "approved"], "dismissed")) runAction("dismiss", q);
+      if (need(["pending", "approved"], (status) => t("A {status} question cannot be dismissed.", { status }))) runAction("dismiss", q);
       break;
     case "o":
-      if (need(["pending", "approved"], "put on air")) runAction(q.id === state.on_air ? "offair" : "onair", q);
+      if (need(["pending", "approved"], (status) => t("A {status} question cannot be put on air.", { status }))) runAction(q.id === state.on_air ? "offair" : "onair", q);
       break;
     case "n":
       nextQuestion();
@@ -550,17 +554,17 @@ function wire() {
 
   $("lifecycle").addEventListener("click", (event) => {
     const b = event.target.closest("[data-room-action]");
-    if (b) command({ type: "room.set_state", action: b.dataset.roomAction }, { done: "Room updated." });
+    if (b) command({ type: "room.set_state", action: b.dataset.roomAction }, { done: t("Room updated.") });
   });
   $("premoderation").addEventListener("change", (event) => {
     const on = event.target.checked;
-    command({ type: "room.update", premoderation: on }, { done: on ? "Pre-moderation is on." : "Pre-moderation is off." });
+    command({ type: "room.update", premoderation: on }, { done: on ? t("Pre-moderation is on.") : t("Pre-moderation is off.") });
   });
   $("stage-form").addEventListener("submit", (event) => {
     event.preventDefault();
     command(
       { type: "room.update", stage_url: $("stage-url").value.trim(), stream_url: $("stream-url").value.trim() },
-      { done: "Links saved." },
+      { done: t("Links saved.") },
     );
   });
   $("copy-screen").addEventListener("click", async () => {
@@ -571,42 +575,43 @@ function wire() {
       input.select();
       document.execCommand("copy");
     }
-    notice("Big-screen link copied.");
+    notice(t("Big-screen link copied."));
   });
   $("rotate-screen").addEventListener("click", async () => {
     if (!(await ask($("rotate-dialog")))) return;
     const response = await fetch(config.rotateUrl, { method: "POST", headers: { Accept: "application/json" } });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
-      alertMessage(body.error?.message ?? `The server answered ${response.status}.`);
+      alertMessage(body.error ? errorMessage(body.error) : t("The server answered {status}.", { status: response.status }));
       return;
     }
     $("screen-url").value = body.screen_url;
     $("open-screen").href = body.screen_url;
-    notice("New big-screen link made; the old one no longer opens.");
+    notice(t("New big-screen link made; the old one no longer opens."));
   });
 }
 
 function connect() {
-  live = new LiveConnection({ url: config.wsUrl, reducer: applyEvent });
   const announce = createAnnouncer($("announce-polite"), null, { staff: true });
-  live.on("state", connectionBanner($("connection-status")));
-  live.on("snapshot", ({ room, state: snapshot }) => {
-    if (room !== config.roomId) return;
-    state = questionsFromSnapshot(snapshot);
-    renderRoom(state.room);
-    render();
+  live = followRoom({
+    roomId: config.roomId,
+    wsUrl: config.wsUrl,
+    banner: $("connection-status"),
+    onUpdate(next, { event }) {
+      // Our own state, not the helper's: a lost race may have patched it (setState).
+      const previous = event ? state : null;
+      state = next;
+      if (!event) {
+        renderRoom(state.room);
+        render();
+        return;
+      }
+      if (event.name.startsWith("room.")) renderRoom(state.room);
+      else render();
+      announce(previous, state);
+    },
+    onJoinError: (error) => alertMessage(joinFailed(error)),
   });
-  live.on("event", ({ room, event, state: next }) => {
-    if (room !== config.roomId) return;
-    const previous = state;
-    state = next;
-    if (event.name.startsWith("room.")) renderRoom(state.room);
-    else render();
-    announce(previous, state);
-  });
-  live.start();
-  live.join(config.roomId).catch((error) => alertMessage(`Could not join the room: ${error.message}`));
 }
 
 wire();

@@ -7,6 +7,8 @@
 // (the session's date in the event's home zone) and data-room-state when it has a room.
 // statusAt() is townhall/web/programme_view.py's live_status(): keep the two in step.
 
+import { clockTime, longDay, t, tn, utcOffset } from "./labels.js";
+
 const REFRESH_MS = 30_000;
 const ROOM_POLL_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -39,20 +41,11 @@ export function daysBetween(from, to) {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
 }
 
-/** "+1 day", "-1 day", "+2 days", or "" when the dates agree. */
+/** "+1 day", "-1 day", "+2 days", or "" when the dates agree (in the page's language). */
 export function dayMarker(offset) {
   if (offset === 0) return "";
   const sign = offset > 0 ? "+" : "-";
-  return `${sign}${Math.abs(offset)} day${Math.abs(offset) > 1 ? "s" : ""}`;
-}
-
-/** "UTC+1", "UTC-5", "UTC+5:30", "UTC" for an instant in a zone. */
-export function utcOffset(instant, timeZone) {
-  const part = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "shortOffset" })
-    .formatToParts(instant)
-    .find((p) => p.type === "timeZoneName");
-  const name = (part ? part.value : "GMT").replace(/^(GMT|UTC)([+-]0+)?$/, "GMT");
-  return name === "GMT" ? "UTC" : name.replace("GMT", "UTC");
+  return `${sign}${tn("{count} day", "{count} days", Math.abs(offset))}`;
 }
 
 /** "Berlin" from "Europe/Berlin"; "" for UTC itself, which needs no city. */
@@ -89,17 +82,10 @@ function showViewerTime(card, timeZone) {
   const endEl = row.querySelector("time[data-end]");
   const start = new Date(startEl.dateTime);
   const end = new Date(endEl.dateTime);
-  const clock = new Intl.DateTimeFormat(undefined, { timeZone, hour: "numeric", minute: "2-digit" });
-  const longDate = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    weekday: "long",
-    day: "numeric",
-    month: "long",
-    year: "numeric",
-  });
-  startEl.textContent = clock.format(start);
-  endEl.textContent = clock.format(end);
-  row.querySelector("[data-viewer-label]").textContent = "Your time";
+  // 24-hour, as the server writes the reference zones' rows above it.
+  startEl.textContent = clockTime(start, timeZone);
+  endEl.textContent = clockTime(end, timeZone);
+  row.querySelector("[data-viewer-label]").textContent = t("Your time");
   const zone = row.querySelector("[data-viewer-zone]");
   zone.textContent = zoneDescription(start, timeZone);
   zone.title = timeZone;
@@ -107,7 +93,7 @@ function showViewerTime(card, timeZone) {
   const marker = row.querySelector("[data-viewer-marker]");
   const offset = daysBetween(card.dataset.day, localDate(start, timeZone));
   marker.textContent = dayMarker(offset);
-  if (offset) marker.title = longDate.format(start);
+  if (offset) marker.title = longDay(start, timeZone);
   else marker.removeAttribute("title");
   marker.hidden = offset === 0;
 }
@@ -160,7 +146,7 @@ function start() {
   const timeZone = viewerZone();
   for (const card of cards) showViewerTime(card, timeZone);
   const note = root.querySelector("[data-viewer-note]");
-  if (note) note.textContent = `your own time zone ${zoneDescription(new Date(), timeZone)}`;
+  if (note) note.textContent = t("your own time zone {zone}", { zone: zoneDescription(new Date(), timeZone) });
 
   // The server's clock may be a rehearsal clock: run ours at the same distance from it.
   const skew = (parseInstant(root.dataset.now) ?? Date.now()) - Date.now();

@@ -7,6 +7,7 @@
 // `question.removed` deletes it (it left this viewer's sight); counters, on-air and the pinned
 // list are replaced whole; `question.votes_changed` carries absolute counts by id.
 
+import { clockTimeWithZone, questionStatusLabel, t, tn } from "./labels.js";
 import { applyRoomEvent } from "./live.js";
 
 export const PUBLIC_STATUSES = Object.freeze(["approved", "answered"]);
@@ -129,6 +130,17 @@ export function nextUp(state) {
   return (state.pinned ?? []).map((id) => questionById(state, id)).filter((q) => q && q.status === "approved");
 }
 
+/**
+ * What Next up lists for the moderators: the pinned questions still waiting, without the one
+ * on air (it is taken already), each with its position in the whole pinned list (the
+ * server's, which the move buttons speak).
+ */
+export function waitingNextUp(state) {
+  return nextUp(state)
+    .map((question, position) => ({ question, position }))
+    .filter(({ question }) => question.id !== state.on_air);
+}
+
 /** The question the "next" shortcut puts on air: first pinned, else the most voted. */
 export function nextCandidate(state, exclude = []) {
   const skip = new Set([state.on_air, ...exclude].filter((id) => id != null));
@@ -153,8 +165,8 @@ export function questionsFor(state, personKey) {
 // ---- words -----------------------------------------------------------------------------
 
 export function authorLabel(q) {
-  if (q.anonymous) return "Anonymous";
-  return q.author ?? q.author_name ?? "Guest";
+  if (q.anonymous) return t("Anonymous");
+  return q.author ?? q.author_name ?? t("Guest");
 }
 
 export function personLabel(person) {
@@ -163,12 +175,12 @@ export function personLabel(person) {
 }
 
 export function votesLabel(count) {
-  return count === 1 ? "1 vote" : `${count ?? 0} votes`;
+  return tn("{count} vote", "{count} votes", count ?? 0);
 }
 
+/** "16:05 (UTC+3)": when a question was asked, in the viewer's zone, the zone named. */
 export function clockTime(iso) {
-  if (!iso) return "";
-  return new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+  return clockTimeWithZone(iso);
 }
 
 export function shorten(text, length = 140) {
@@ -176,11 +188,11 @@ export function shorten(text, length = 140) {
 }
 
 const TAKEN = {
-  approved: "approved this question",
-  answered: "marked this question answered",
-  dismissed: "dismissed this question",
-  archived: "archived this question",
-  merged: "merged this question",
+  approved: () => t("Another moderator already approved this question."),
+  answered: () => t("Another moderator already marked this question answered."),
+  dismissed: () => t("Another moderator already dismissed this question."),
+  archived: () => t("Another moderator already archived this question."),
+  merged: () => t("Another moderator already merged this question."),
 };
 
 /**
@@ -188,9 +200,11 @@ const TAKEN = {
  * status the action was heading for ("approved" for question.approve …).
  */
 export function conflictMessage(fresh, wanted = null) {
-  if (!fresh) return "Another moderator changed this question first.";
-  if (fresh.status === wanted && TAKEN[wanted]) return `Another moderator already ${TAKEN[wanted]}.`;
-  return `Another moderator changed this question first: it is now ${fresh.status}.`;
+  if (!fresh) return t("Another moderator changed this question first.");
+  if (fresh.status === wanted && TAKEN[wanted]) return TAKEN[wanted]();
+  return t("Another moderator changed this question first: it is now {status}.", {
+    status: questionStatusLabel(fresh.status).toLowerCase(),
+  });
 }
 
 // ---- DOM -------------------------------------------------------------------------------
@@ -213,15 +227,17 @@ export function el(tag, attributes = {}, ...children) {
 /** The question's text, its asker and whom it is for. */
 export function questionBody(q, { showVotes = true, large = false } = {}) {
   const meta = [authorLabel(q)];
-  if (q.to) meta.push(`to ${personLabel(q.to)}`);
-  if (q.assigned_to && q.assigned_to.key !== q.to?.key) meta.push(`assigned to ${personLabel(q.assigned_to)}`);
+  if (q.to) meta.push(t("to {person}", { person: personLabel(q.to) }));
+  if (q.assigned_to && q.assigned_to.key !== q.to?.key) {
+    meta.push(t("assigned to {person}", { person: personLabel(q.assigned_to) }));
+  }
   if (showVotes) meta.push(votesLabel(q.votes));
-  if (q.edited) meta.push("edited");
+  if (q.edited) meta.push(t("edited"));
   return el(
     "div",
     { class: large ? "qa-question qa-question-large" : "qa-question" },
-    el("p", { class: "qa-question-text" }, q.text),
-    el("p", { class: "qa-question-meta" }, meta.join(" · ")),
+    el("p", { class: "qa-question-text", dir: "auto" }, q.text),
+    el("p", { class: "qa-question-meta", dir: "auto" }, meta.join(" · ")),
   );
 }
 
@@ -233,15 +249,15 @@ export function announcements(previous, next, { staff = false } = {}) {
   for (const q of next.questions ?? []) {
     const was = before.get(q.id);
     if (q.status === "approved" && was?.status !== "approved" && q.id !== next.on_air) {
-      polite.push(`New question from ${authorLabel(q)}: ${shorten(q.text)}`);
+      polite.push(t("New question from {author}: {text}", { author: authorLabel(q), text: shorten(q.text) }));
     } else if (staff && q.status === "pending" && !was) {
-      polite.push(`New question waiting for approval: ${shorten(q.text)}`);
+      polite.push(t("New question waiting for approval: {text}", { text: shorten(q.text) }));
     }
   }
   const assertive = [];
   if (next.on_air != null && next.on_air !== previous.on_air) {
     const q = questionById(next, next.on_air);
-    if (q) assertive.push(`On air, from ${authorLabel(q)}: ${shorten(q.text, 300)}`);
+    if (q) assertive.push(t("On air, from {author}: {text}", { author: authorLabel(q), text: shorten(q.text, 300) }));
   }
   return { polite: polite.slice(-3), assertive };
 }
@@ -260,20 +276,5 @@ export function createAnnouncer(politeRegion, assertiveRegion, options = {}) {
     const { polite, assertive } = announcements(previous, next, options);
     say(politeRegion, polite);
     say(assertiveRegion, assertive);
-  };
-}
-
-/** Show the connection's state in a status line (the same words as the room page). */
-export function connectionBanner(banner) {
-  return ({ state, reason }) => {
-    const text = {
-      connecting: "Connecting…",
-      reconnecting: "Reconnecting…",
-      offline: "You are offline. Reconnecting when the network is back…",
-      stopped: reason ? `Disconnected: ${reason}` : "Disconnected.",
-      live: "Connected — updates appear as they happen.",
-    }[state];
-    banner.dataset.connection = state;
-    banner.textContent = text ?? state;
   };
 }

@@ -2,17 +2,11 @@
 // step with the room's events, presence and the connection's state. The Q&A panel is
 // room_qa.js's; this module hands it each connection and the identity the join form got.
 
+import { clockTime, errorMessage, formatNumber, longDay, roomStateLabel, t, tn } from "./labels.js";
 import { LiveConnection } from "./live.js";
+import { $, connectionBanner, joinFailed } from "./page.js";
 import { applyEvent } from "./qa.js";
 import { AudienceQa } from "./room_qa.js";
-
-const STATE_LABELS = {
-  scheduled: "Scheduled",
-  open: "Lobby open",
-  live: "Live now",
-  ended: "Ended",
-  archived: "Archived",
-};
 
 const root = document.getElementById("room");
 const config = {
@@ -25,42 +19,30 @@ const config = {
   joined: root.dataset.joined === "true",
 };
 
-const $ = (id) => document.getElementById(id);
-
 const qa = new AudienceQa($("qa"), {
   roomId: config.roomId,
   politeRegion: $("qa-announce-polite"),
   assertiveRegion: $("qa-announce-assertive"),
 });
 
-function clockTime(iso, timeZone) {
-  if (!iso) return null;
-  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone })
-    .format(new Date(iso));
-}
-
-function longDay(iso, timeZone) {
-  return new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone })
-    .format(new Date(iso))
-    .replace(",", "");
-}
-
 // The same sentences as townhall/web/room_pages.py:state_detail.
 function stateDetail(room) {
-  const at = (iso) => `${clockTime(iso, config.timeZone)} ${config.zoneLabel} time`;
+  const at = (iso) => ({ time: clockTime(iso, config.timeZone), zone: config.zoneLabel });
   switch (room.state) {
     case "scheduled":
-      return room.opens_at ? `The room opens at ${at(room.opens_at)}.` : "The time is to be announced.";
+      return room.opens_at
+        ? t("The room opens at {time} {zone} time.", at(room.opens_at))
+        : t("The time is to be announced.");
     case "open":
       return room.session.starts_at
-        ? `The lobby is open; the session starts at ${at(room.session.starts_at)}.`
-        : "The lobby is open.";
+        ? t("The lobby is open; the session starts at {time} {zone} time.", at(room.session.starts_at))
+        : t("The lobby is open.");
     case "live":
-      return "The session is under way.";
+      return t("The session is under way.");
     case "ended":
-      return "The session has ended.";
+      return t("The session has ended.");
     default:
-      return "This room is archived.";
+      return t("This room is archived.");
   }
 }
 
@@ -74,22 +56,23 @@ function element(tag, attributes = {}, text = "") {
 function renderStage(room) {
   const stage = $("room-stage");
   const links = [];
-  if (room.stage_url) links.push([room.stage_url, "Join the stage"]);
-  if (room.stream_url) links.push([room.stream_url, "Watch the stream"]);
+  if (room.stage_url) links.push([room.stage_url, t("Join the stage")]);
+  if (room.stream_url) links.push([room.stream_url, t("Watch the stream")]);
   let content;
   if ((room.state === "open" || room.state === "live") && links.length) {
     content = element("ul", { class: "stage-links" });
     for (const [href, text] of links) {
       const item = element("li");
-      item.append(element("a", { class: "stage-link", href, rel: "noopener noreferrer" }, text));
+      // A new tab: the Q&A stays open beside the call or the stream.
+      item.append(element("a", { class: "stage-link", href, target: "_blank", rel: "noopener noreferrer" }, text));
       content.append(item);
     }
   } else if (room.state === "ended" || room.state === "archived") {
-    content = element("p", {}, "The session has ended.");
+    content = element("p", {}, t("The session has ended."));
   } else if (room.state === "scheduled") {
-    content = element("p", {}, "The stage link appears when the room opens.");
+    content = element("p", {}, t("The stage link appears when the room opens."));
   } else {
-    content = element("p", {}, "The stage link appears here as soon as the moderators share it.");
+    content = element("p", {}, t("The stage link appears here as soon as the moderators share it."));
   }
   stage.replaceChildren(content);
 }
@@ -98,7 +81,7 @@ function renderWhen(session) {
   const day = $("room-day");
   const zones = $("room-zones");
   if (!session.starts_at || !session.ends_at) {
-    day.textContent = "Time to be announced";
+    day.textContent = t("Time to be announced");
     zones.replaceChildren();
     return;
   }
@@ -121,7 +104,7 @@ function renderRoom(room) {
   $("room-title").textContent = room.session.title;
   const state = $("room-state");
   state.className = `room-state room-state-${room.state}`;
-  $("room-state-label").textContent = STATE_LABELS[room.state] ?? room.state;
+  $("room-state-label").textContent = roomStateLabel(room.state);
   $("room-state-detail").textContent = stateDetail(room);
   renderWhen(room.session);
   renderStage(room);
@@ -129,10 +112,10 @@ function renderRoom(room) {
 
 function renderPresence(message) {
   $("room-presence").hidden = false;
-  $("presence-audience").textContent = String(message.audience);
-  $("presence-audience-noun").textContent = message.audience === 1 ? "person" : "people";
+  $("presence-audience").textContent = formatNumber(message.audience);
+  $("presence-audience-noun").textContent = tn("person in the audience", "people in the audience", message.audience);
   for (const [role, id] of [["moderator", "presence-moderators"], ["panelist", "presence-panelists"]]) {
-    const names = message.people.filter((p) => p.role === role).map((p) => p.name || "Someone");
+    const names = message.people.filter((p) => p.role === role).map((p) => p.name || t("Someone"));
     const line = $(id);
     line.hidden = names.length === 0;
     line.querySelector(".presence-names").textContent = names.join(", ");
@@ -142,39 +125,26 @@ function renderPresence(message) {
 // ---- the connection banner -------------------------------------------------------------
 
 const banner = $("connection-status");
+const showConnection = connectionBanner(banner);
 
 function say(kind, text) {
   banner.dataset.connection = kind;
   banner.textContent = text;
 }
 
-function onState({ state, reason, code }) {
-  switch (state) {
-    case "connecting":
-      return say("connecting", "Connecting…");
-    case "reconnecting":
-      return say("reconnecting", "Reconnecting…");
-    case "offline":
-      return say("offline", "You are offline. Reconnecting when the network is back…");
-    case "stopped":
-      return say("stopped", reason ? `Disconnected: ${reason}` : "Disconnected.");
-    case "live":
-      // A resume's "caught up" message follows on its own; a first connection is quiet.
-      if (banner.dataset.connection !== "caughtup") say("live", "Connected — updates appear as they happen.");
-      return undefined;
-    default:
-      return say(state, state);
-  }
+function onState(change) {
+  // A resume's "caught up" message follows on its own: "live" does not overwrite it.
+  if (change.state === "live" && banner.dataset.connection === "caughtup") return;
+  showConnection(change);
 }
 
 function onCaughtUp({ missed, snapshot, offlineFor }) {
   if (offlineFor === null) return; // a quiet repair while connected: nothing to tell
   if (snapshot) {
-    say("caughtup", "You were offline — caught up (the room was reloaded).");
+    say("caughtup", t("You were offline — caught up (the room was reloaded)."));
     return;
   }
-  const updates = missed === 1 ? "1 missed update" : `${missed} missed updates`;
-  say("caughtup", `You were offline — caught up (${updates}).`);
+  say("caughtup", tn("You were offline — caught up ({count} missed update).", "You were offline — caught up ({count} missed updates).", missed));
 }
 
 // ---- joining ---------------------------------------------------------------------------
@@ -197,11 +167,11 @@ function connect() {
     (error) => {
       if (error.code === "auth.required") {
         // The cookie names a participant the server no longer knows: join afresh.
-        live.stop("join the event first");
+        live.stop(t("join the event first"));
         say("idle", "");
         showJoinForm();
       } else {
-        say("error", `Could not join the room: ${error.message}`);
+        say("error", joinFailed(error));
       }
     },
   );
@@ -228,12 +198,16 @@ function showJoinForm() {
         body: JSON.stringify(name ? { display_name: name } : {}),
       });
       const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(body.error?.message ?? `the server answered ${response.status}`);
+      if (!response.ok) {
+        throw Object.assign(new Error(body.error?.message ?? t("the server answered {status}", { status: response.status })), {
+          code: body.error?.code,
+        });
+      }
       qa.setIdentity({ participant: body.participant ?? null, displayName: body.display_name ?? null });
       form.hidden = true;
       connect();
     } catch (error) {
-      $("join-error").textContent = `Could not join: ${error.message}`;
+      $("join-error").textContent = t("Could not join: {reason}", { reason: errorMessage(error) });
     } finally {
       button.disabled = false;
     }

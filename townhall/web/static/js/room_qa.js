@@ -9,6 +9,7 @@
 // when the connection drops before the reply, the same question is sent again with the same
 // ref once the connection is back, and the server answers with the first one.
 
+import { errorMessage, formatNumber, questionStatusLabel, t, tn } from "./labels.js";
 import {
   announcements,
   answeredQuestions,
@@ -28,12 +29,12 @@ const RETRY_AFTER_TIMEOUT_MS = 1000;
 
 /** What a person sees of their own question's fate: a status, and what it means. */
 const MINE_STATUS = {
-  pending: ["Waiting for moderation", "Only you and the moderators can see it for now."],
-  approved: ["Published", "Everyone can see it and vote for it."],
-  answered: ["Answered", null],
-  dismissed: ["Not published", null],
-  merged: ["Merged into a similar question", null],
-  archived: ["Archived", "The moderators put it away."],
+  pending: () => [t("Waiting for moderation"), t("Only you and the moderators can see it for now.")],
+  approved: () => [t("Published"), t("Everyone can see it and vote for it.")],
+  answered: () => [t("Answered"), null],
+  dismissed: () => [t("Not published"), null],
+  merged: () => [t("Merged into a similar question"), null],
+  archived: () => [t("Archived"), t("The moderators put it away.")],
 };
 
 /** The length the server checks: trimmed, normalised, in code points. */
@@ -54,29 +55,33 @@ export function askErrorMessage(error, limits = {}) {
   const details = error.details ?? {};
   switch (error.code) {
     case "question.too_short":
-      return `Your question is too short: write at least ${details.minimum ?? limits.min} characters.`;
+      return t("Your question is too short: write at least {minimum} characters.", {
+        minimum: formatNumber(details.minimum ?? limits.min),
+      });
     case "question.too_long":
-      return `Your question is too long: at most ${details.maximum ?? limits.max} characters.`;
+      return t("Your question is too long: at most {maximum} characters.", {
+        maximum: formatNumber(details.maximum ?? limits.max),
+      });
     case "question.rate_limited":
-      return `You have asked several questions in a row: try again in ${seconds(details)} s.`;
+      return t("You have asked several questions in a row: try again in {seconds} s.", { seconds: seconds(details) });
     case "rate_limited":
-      return `Too many actions at once: try again in ${seconds(details)} s.`;
+      return t("Too many actions at once: try again in {seconds} s.", { seconds: seconds(details) });
     case "question.room_closed":
-      return "Questions are closed: the room is not open for questions right now.";
+      return t("Questions are closed: the room is not open for questions right now.");
     case "question.invalid_characters":
-      return "Your question contains invisible control characters: remove them and try again.";
+      return t("Your question contains invisible control characters: remove them and try again.");
     case "question.unknown_panelist":
-      return "That person is not on this session's panel any more: choose someone else.";
+      return t("That person is not on this session's panel any more: choose someone else.");
     case "question.duplicate":
-      return "You have already sent this question.";
+      return t("You have already sent this question.");
     case "participant.banned":
-      return "You have been removed from this event and can no longer ask questions.";
+      return t("You have been removed from this event and can no longer ask questions.");
     case "auth.required":
-      return "Join the event to ask questions.";
+      return t("Join the event to ask questions.");
     case "room.not_joined":
-      return "Not in the room yet: try again in a moment.";
+      return t("Not in the room yet: try again in a moment.");
     default:
-      return error.message || "Your question could not be sent.";
+      return errorMessage(error);
   }
 }
 
@@ -84,17 +89,17 @@ function voteErrorMessage(error) {
   switch (error.code) {
     case "vote.rate_limited":
     case "rate_limited":
-      return `You are voting very fast: try again in ${seconds(error.details)} s.`;
+      return t("You are voting very fast: try again in {seconds} s.", { seconds: seconds(error.details) });
     case "question.not_votable":
-      return "This question no longer takes votes.";
+      return t("This question no longer takes votes.");
     case "question.not_found":
-      return "This question is no longer there.";
+      return t("This question is no longer there.");
     case "participant.banned":
-      return "You have been removed from this event and can no longer vote.";
+      return t("You have been removed from this event and can no longer vote.");
     default:
       return error.code?.startsWith("connection.")
-        ? "Not connected: your vote was not counted. Try again when the connection is back."
-        : error.message || "Your vote was not counted.";
+        ? t("Not connected: your vote was not counted. Try again when the connection is back.")
+        : errorMessage(error);
   }
 }
 
@@ -103,11 +108,13 @@ function voteErrorMessage(error) {
 function ownLine(q) {
   switch (q.status) {
     case "dismissed":
-      return `Your question was not published${q.dismiss_reason ? `: ${q.dismiss_reason}` : "."}`;
+      return q.dismiss_reason
+        ? t("Your question was not published: {reason}", { reason: q.dismiss_reason })
+        : t("Your question was not published.");
     case "merged":
-      return "Your question was merged into a similar question.";
+      return t("Your question was merged into a similar question.");
     case "answered":
-      return "Your question was answered.";
+      return t("Your question was answered.");
     default:
       return null;
   }
@@ -263,7 +270,7 @@ export class AudienceQa {
     if (!draft || !this.live) return;
     clearTimeout(this.retryTimer);
     this.sending = true;
-    this.renderSending(true, "Sending…");
+    this.renderSending(true, t("Sending…"));
     this.showAskError("");
     try {
       const reply = await this.live.send({
@@ -276,12 +283,17 @@ export class AudienceQa {
       });
       this.draft = null;
       this.$("ask-text").value = "";
+      // The next question starts afresh: to the whole panel, by name (a choice left set
+      // sent the following questions to the wrong person).
+      if (this.$("ask-to")) this.$("ask-to").value = "";
+      this.$("ask-anonymous").checked = false;
+      this.renderAskAs();
       this.renderCount();
       this.renderSending(
         false,
         reply.status === "pending"
-          ? "Sent. It waits for moderation: “Your questions” shows what becomes of it."
-          : "Sent and published.",
+          ? t("Sent. It waits for moderation: “Your questions” shows what becomes of it.")
+          : t("Sent and published."),
       );
     } catch (error) {
       if (error.code?.startsWith("connection.")) {
@@ -290,7 +302,7 @@ export class AudienceQa {
           return;
         }
         // Maybe it arrived, maybe not: the same ref again cannot ask twice.
-        this.renderSending(true, "Not sent yet: it goes out as soon as the connection is back.");
+        this.renderSending(true, t("Not sent yet: it goes out as soon as the connection is back."));
         if (this.live.state === "live") {
           this.retryTimer = setTimeout(() => this.sendDraft(), RETRY_AFTER_TIMEOUT_MS);
         }
@@ -309,13 +321,13 @@ export class AudienceQa {
     clearTimeout(this.retryTimer);
     this.draft = null;
     this.renderSending(false, "");
-    this.showAskError("Disconnected: your question may not have been sent.");
+    this.showAskError(t("Disconnected: your question may not have been sent."));
   }
 
   renderSending(busy, message) {
     const button = this.$("ask-send");
     button.disabled = busy;
-    button.textContent = busy ? "Sending…" : "Send question";
+    button.textContent = busy ? t("Sending…") : t("Send question");
     this.$("ask-text").readOnly = busy;
     this.$("ask-sent").textContent = message;
   }
@@ -330,13 +342,19 @@ export class AudienceQa {
     const { max } = this.limits;
     const counter = this.$("ask-count");
     counter.dataset.over = String(length > max);
-    counter.textContent = length > max ? `${length} / ${max}: ${length - max} too many` : `${length} / ${max}`;
+    const count = `${formatNumber(length)} / ${formatNumber(max)}`;
+    counter.textContent =
+      length > max ? t("{shown}: {count} too many", { shown: count, count: formatNumber(length - max) }) : count;
   }
 
   renderAskAs() {
     const line = this.$("ask-as");
-    if (this.$("ask-anonymous").checked) line.textContent = "You ask anonymously.";
-    else if (this.displayName) line.replaceChildren("You ask as ", el("strong", {}, this.displayName), ".");
+    if (this.$("ask-anonymous").checked) line.textContent = t("You ask anonymously.");
+    else if (this.displayName) {
+      // The name keeps its own direction and weight inside the translated sentence.
+      const [before, after] = t("You ask as {name}.").split("{name}");
+      line.replaceChildren(before ?? "", el("strong", { dir: "auto" }, this.displayName), after ?? "");
+    }
     else line.textContent = "";
   }
 
@@ -381,9 +399,9 @@ export class AudienceQa {
   renderClosed(room) {
     const note = this.$("ask-closed");
     const closed = {
-      scheduled: "You can ask questions as soon as the room opens.",
-      ended: "The session has ended: questions are closed.",
-      archived: "This room is archived: questions are closed.",
+      scheduled: t("You can ask questions as soon as the room opens."),
+      ended: t("The session has ended: questions are closed."),
+      archived: t("This room is archived: questions are closed."),
     }[room?.state];
     note.hidden = !closed;
     note.textContent = closed ?? "";
@@ -391,7 +409,7 @@ export class AudienceQa {
 
   renderCounters(counters) {
     for (const node of this.root.querySelectorAll("[data-counter]")) {
-      node.textContent = String(counters?.[node.dataset.counter] ?? 0);
+      node.textContent = formatNumber(counters?.[node.dataset.counter] ?? 0);
     }
   }
 
@@ -407,25 +425,28 @@ export class AudienceQa {
         dataset: { vote: String(q.id) },
       },
       el("span", { class: "room-qa-vote-icon", "aria-hidden": "true" }, "▲"),
-      el("span", { class: "room-qa-vote-label" }, "Upvote"),
+      el("span", { class: "room-qa-vote-label" }, t("Upvote")),
       " ",
-      el("span", { class: "room-qa-votes" }, String(q.votes ?? 0)),
-      el("span", { class: "visually-hidden" }, q.votes === 1 ? " vote" : " votes"),
+      el("span", { class: "room-qa-votes" }, formatNumber(q.votes ?? 0)),
+      el("span", { class: "visually-hidden" }, ` ${tn("vote", "votes", q.votes ?? 0)}`),
     );
   }
 
   meta(q, { answered = false } = {}) {
     const parts = [authorLabel(q)];
-    if (q.to) parts.push(`to ${personLabel(q.to)}`);
+    if (q.to) parts.push(t("to {person}", { person: personLabel(q.to) }));
     if (answered) {
-      parts.push(`${q.votes ?? 0} ${q.votes === 1 ? "vote" : "votes"}`);
-      const by = q.answered_by ? ` by ${q.answered_by}` : "";
-      parts.push(`answered${by}${q.answered_at ? ` at ${clockTime(q.answered_at)}` : ""}`);
+      parts.push(tn("{count} vote", "{count} votes", q.votes ?? 0));
+      const at = q.answered_at ? clockTime(q.answered_at) : "";
+      if (q.answered_by && at) parts.push(t("answered by {person} at {time}", { person: q.answered_by, time: at }));
+      else if (q.answered_by) parts.push(t("answered by {person}", { person: q.answered_by }));
+      else if (at) parts.push(t("answered at {time}", { time: at }));
+      else parts.push(questionStatusLabel("answered").toLowerCase());
     } else if (q.created_at) {
       parts.push(clockTime(q.created_at));
     }
-    if (q.edited) parts.push("edited by a moderator");
-    return el("p", { class: "room-qa-meta" }, parts.join(" · "));
+    if (q.edited) parts.push(t("edited by a moderator"));
+    return el("p", { class: "room-qa-meta", dir: "auto" }, parts.join(" · "));
   }
 
   /** One question of the room's list ("open", "answered") or the one on air ("onair"). */
@@ -434,7 +455,7 @@ export class AudienceQa {
     return el(
       "li",
       { class: `room-qa-item${this.isMine(q) ? " is-mine" : ""}`, dataset: { question: String(q.id) } },
-      el("p", { class: "room-qa-text", id: `${list}-q${q.id}-text` }, q.text),
+      el("p", { class: "room-qa-text", id: `${list}-q${q.id}-text`, dir: "auto" }, q.text),
       this.meta(q, { answered: q.status === "answered" }),
       votable ? this.voteButton(q, list) : null,
     );
@@ -452,18 +473,20 @@ export class AudienceQa {
   mineItem(q) {
     const onAir = q.status === "approved" && q.id === this.state.on_air;
     const [status, meaning] = onAir
-      ? ["On air now", "The panel is taking it now."]
-      : (MINE_STATUS[q.status] ?? [q.status, null]);
+      ? [t("On air now"), t("The panel is taking it now.")]
+      : (MINE_STATUS[q.status]?.() ?? [q.status, null]);
     const details = meaning ? [el("p", { class: "room-qa-detail" }, meaning)] : [];
     if (q.status === "answered" && q.answered_by) {
-      details.push(el("p", { class: "room-qa-detail" }, `Answered by ${q.answered_by}.`));
+      details.push(el("p", { class: "room-qa-detail", dir: "auto" }, t("Answered by {person}.", { person: q.answered_by })));
     }
     if (q.status === "dismissed") {
       details.push(
         el(
           "p",
-          { class: "room-qa-detail room-qa-reason" },
-          q.dismiss_reason ? `Moderator's reason: ${q.dismiss_reason}` : "The moderators gave no reason.",
+          { class: "room-qa-detail room-qa-reason", dir: "auto" },
+          q.dismiss_reason
+            ? t("Moderator's reason: {reason}", { reason: q.dismiss_reason })
+            : t("The moderators gave no reason."),
         ),
       );
     }
@@ -474,19 +497,21 @@ export class AudienceQa {
           "p",
           { class: "room-qa-detail" },
           target
-            ? `It joined “${shorten(target.text, 120)}”: its votes, yours included, count there now.`
-            : "Its votes, yours included, count for the question it joined.",
+            ? t("It joined “{text}”: its votes, yours included, count there now.", { text: shorten(target.text, 120) })
+            : t("Its votes, yours included, count for the question it joined."),
         ),
       );
     }
-    const asked = [q.anonymous ? "Asked anonymously" : `Asked as ${q.author_name ?? authorLabel(q)}`];
-    if (q.to) asked.push(`to ${personLabel(q.to)}`);
-    if (q.created_at) asked.push(`at ${clockTime(q.created_at)}`);
+    const asked = [
+      q.anonymous ? t("Asked anonymously") : t("Asked as {author}", { author: q.author_name ?? authorLabel(q) }),
+    ];
+    if (q.to) asked.push(t("to {person}", { person: personLabel(q.to) }));
+    if (q.created_at) asked.push(t("at {time}", { time: clockTime(q.created_at) }));
     return el(
       "li",
       { class: `room-qa-item room-qa-mine-item`, dataset: { question: String(q.id), status: q.status } },
-      el("p", { class: "room-qa-text" }, q.text),
-      el("p", { class: "room-qa-meta" }, asked.join(" ")),
+      el("p", { class: "room-qa-text", dir: "auto" }, q.text),
+      el("p", { class: "room-qa-meta", dir: "auto" }, asked.join(" ")),
       el("p", { class: "room-qa-status" }, el("span", { class: `room-qa-badge room-qa-status-${q.status}` }, status)),
       ...details,
     );
@@ -505,7 +530,7 @@ export class AudienceQa {
       const tab = this.$(`qa-tab-${name}`);
       tab.setAttribute("aria-selected", String(name === this.tab));
       tab.tabIndex = name === this.tab ? 0 : -1;
-      this.root.querySelector(`[data-tab-count="${name}"]`).textContent = String(
+      this.root.querySelector(`[data-tab-count="${name}"]`).textContent = formatNumber(
         name === "open" ? open.length : answered.length,
       );
     }
@@ -523,9 +548,9 @@ export class AudienceQa {
     empty.textContent =
       this.tab === "open"
         ? state.on_air != null
-          ? "No other open questions."
-          : "No questions yet."
-        : "No question has been answered yet.";
+          ? t("No other open questions.")
+          : t("No questions yet.")
+        : t("No question has been answered yet.");
   }
 
   // ---- screen readers ------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""Pure view helpers of ``static/js/qa.js`` and ``labels.js``, run in Node.js (no browser)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+JS = Path(__file__).resolve().parents[2] / "townhall" / "web" / "static" / "js"
+MODULES = ("qa", "live", "labels")
+
+
+def run_in_node(folder: Path, script: str) -> object:
+    """Run an ES module script that imports ./qa.mjs (and friends) and prints JSON."""
+    for name in MODULES:
+        text = (JS / f"{name}.js").read_text()
+        for other in MODULES:
+            text = text.replace(f'from "./{other}.js"', f'from "./{other}.mjs"')
+        (folder / f"{name}.mjs").write_text(text)
+    (folder / "run.mjs").write_text(script)
+    node = shutil.which("node")
+    assert node, "Node.js is needed to run the browser modules"
+    done = subprocess.run(
+        [node, str(folder / "run.mjs")], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_next_up_leaves_out_the_question_on_air_keeping_positions(tmp_path: Path) -> None:
+    state = {
+        "on_air": 7,
+        "pinned": [7, 8, 9],
+        "questions": [{"id": i, "status": "approved", "text": f"q{i}"} for i in (7, 8, 9)],
+    }
+    script = f"""
+import {{ waitingNextUp }} from "./qa.mjs";
+const state = {json.dumps(state)};
+process.stdout.write(JSON.stringify(
+  waitingNextUp(state).map(({{ question, position }}) => [question.id, position])
+));
+"""
+    assert run_in_node(tmp_path, script) == [[8, 1], [9, 2]]
+
+
+def test_votes_label_counts_in_english_without_a_catalogue(tmp_path: Path) -> None:
+    script = """
+import { votesLabel } from "./qa.mjs";
+process.stdout.write(JSON.stringify([0, 1, 2, 1500].map(votesLabel)));
+"""
+    assert run_in_node(tmp_path, script) == ["0 votes", "1 vote", "2 votes", "1,500 votes"]
