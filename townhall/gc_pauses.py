@@ -22,11 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 GEN0_THRESHOLD = 10_000
+SLOW_MS = 20.0  # collections at least this long are logged
 TICK = 2.0
 FREEZE_EVERY = 500
 SWEEP_AFTER_CLOSES = 2_000
@@ -43,16 +47,31 @@ class GcPauses:
         self._last_count = 0
         self._closed = 0  # connections closed since the last sweep (approximately)
         self._threshold = gc.get_threshold()
+        self.longest: dict[str, Any] = {}
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
         else:
             self.collections += 1
-            self.max_ms = max(self.max_ms, (time.perf_counter() - self._started) * 1000)
+            took = (time.perf_counter() - self._started) * 1000
+            if took > self.max_ms:
+                self.max_ms = took
+                self.longest = {
+                    "generation": info.get("generation"),
+                    "collected": info.get("collected"),
+                }
+            if took >= SLOW_MS:
+                log.warning(
+                    "garbage collection of generation %s took %.0f ms (%s collected)",
+                    info.get("generation"),
+                    took,
+                    info.get("collected"),
+                )
 
     def install(self) -> None:
         self._threshold = gc.get_threshold()
+        self.longest: dict[str, Any] = {}
         _, gen1, gen2 = self._threshold
         gc.set_threshold(GEN0_THRESHOLD, gen1, gen2)
         gc.collect()
@@ -93,9 +112,10 @@ class GcPauses:
             await asyncio.sleep(TICK)
             self.tick(live())
 
-    def health(self) -> dict[str, float]:
+    def health(self) -> dict[str, Any]:
         return {
             "gc_pause_max_ms": round(self.max_ms, 2),
+            "gc_pause_max": self.longest,
             "gc_collections": self.collections,
             "gc_freezes": self.freezes,
             "gc_sweeps": self.sweeps,

@@ -14,6 +14,16 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+def padded(keys: list[K]) -> list[K]:
+    """``keys`` repeated up to the next power of two: a query with ``IN (…)`` has one text per
+    list length, and the database driver prepares each text once. A dozen lengths, not
+    hundreds, keep its statement cache warm."""
+    size = 1
+    while size < len(keys):
+        size *= 2
+    return keys + [keys[-1]] * (size - len(keys))
+
+
 class Batched(Generic[K, V]):
     def __init__(self, load: Callable[[list[K]], Awaitable[dict[K, V]]], missing: V) -> None:
         self._load = load
@@ -34,7 +44,7 @@ class Batched(Generic[K, V]):
             while self._waiting:
                 waiting, self._waiting = self._waiting, {}
                 try:
-                    found = await self._load(list(waiting))
+                    found = await self._load(padded(list(waiting)))
                 except Exception as exc:
                     for futures in waiting.values():
                         for future in futures:
