@@ -364,3 +364,23 @@ class FloorRequest(Base):
     granted_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     limit_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class PresenceSample(Base):
+    """How many people were in a room at one instant: one row per room and sampling interval
+    (``state_seq`` 0), and one at each change of the room's state (``state_seq``: the seq of
+    its ``room.state_changed`` event). The unique key lets every process try the same row:
+    the first insert wins and the others are ignored, so nothing is counted twice."""
+
+    __tablename__ = "presence_samples"
+    __table_args__ = (UniqueConstraint("room_id", "bucket", "state_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    # The sampling interval the instant falls in: Unix seconds // interval seconds.
+    bucket: Mapped[int] = mapped_column(Integer)
+    state_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    at: Mapped[datetime]
+    audience: Mapped[int] = mapped_column(Integer)
+    panel: Mapped[int] = mapped_column(Integer)
+    staff: Mapped[int] = mapped_column(Integer)

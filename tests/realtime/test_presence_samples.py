@@ -1,0 +1,101 @@
+"""Presence samples: one row per room and interval (and per state change), from the presence
+summed over every process, however many processes try to write it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from townhall.platform import programme
+from townhall.platform.attendance import list_presence_samples
+from townhall.platform.clock import ManualClock
+from townhall.platform.models import PresenceSample
+from townhall.platform.room_log import LoggedEvent
+from townhall.platform.viewers import Viewer
+from townhall.realtime.broker import MemoryBroker
+from townhall.realtime.channels import Channels
+from townhall.realtime.presence import LocalPresence
+from townhall.realtime.presence_samples import PresenceSamples
+
+START = datetime(2021, 12, 8, 13, 0, 5, tzinfo=UTC)
+TTL = 30.0
+
+
+async def _room_id(sessionmaker, summit_spec) -> int:
+    async with sessionmaker() as db:
+        await programme.import_programme(db, spec=summit_spec)
+        event = await programme.get_event(db, slug="mayors-summit-2021")
+        session = await programme.get_session(
+            db, event_id=event.id, slug="workshop-1-building-resilience"
+        )
+        room_id = session.room.id
+        await db.commit()
+    return room_id
+
+
+def _local(room_id: int, *viewers: Viewer) -> LocalPresence:
+    local = LocalPresence()
+    for index, viewer in enumerate(viewers):
+        local.add(viewer, room_id, f"socket-{index}")
+    return local
+
+
+def _rows(samples: list[PresenceSample]) -> list[tuple[int, int, datetime, int, int, int]]:
+    return [(s.bucket, s.state_seq, s.at, s.audience, s.panel, s.staff) for s in samples]
+
+
+async def test_presence_samples_one_row_per_interval_across_processes(
+    sessionmaker, summit_spec
+) -> None:
+    room_id = await _room_id(sessionmaker, summit_spec)
+    broker, channels, clock = MemoryBroker(), Channels("test"), ManualClock(START)
+    key = channels.presence(room_id)
+    moderator = Viewer("p-mod", "Güldem", 1, moderates=frozenset({room_id}))
+    panelist = Viewer("p-pan", "Sameh", 1, panelist_in=frozenset({room_id}))
+    both = Viewer("p-1", "Ada", 1)  # one participant with a socket on each process
+    await broker.presence_write(
+        key, "a", _local(room_id, both, Viewer("p-2"), moderator).entry(TTL), TTL
+    )
+    await broker.presence_write(
+        key, "b", _local(room_id, both, moderator, panelist).entry(TTL), TTL
+    )
+    rooms: dict[str, list[int]] = {"a": [room_id], "b": [room_id]}
+    a, b = (
+        PresenceSamples(
+            sessionmaker=sessionmaker,
+            broker=broker,
+            channels=channels,
+            clock=clock,
+            interval=60,
+            rooms=lambda name=name: rooms[name],
+        )
+        for name in ("a", "b")
+    )
+
+    written = [await a.sample(), await b.sample()]
+    changed = LoggedEvent(
+        room_id, "e", 7, "room.state_changed", {}, at=START + timedelta(seconds=9)
+    )
+    a.on_event(changed)
+    b.on_event(changed)
+    written += [await b.sample(), await a.sample()]
+    await broker.presence_remove(key, "a")
+    await broker.presence_remove(key, "b")
+    rooms.update(a=[], b=[])
+    clock.advance(timedelta(seconds=60))
+    written += [await a.sample(), await b.sample()]
+    clock.advance(timedelta(seconds=60))
+    written += [await a.sample(), await b.sample()]
+
+    assert written == [1, 0, 1, 0, 1, 0, 0, 0]
+    bucket = int(START.timestamp()) // 60
+    async with sessionmaker() as db:
+        samples = await list_presence_samples(db, room_id=room_id)
+        assert len((await db.scalars(select(PresenceSample))).all()) == 3
+    # The audience is summed over processes: Ada, on both, counts twice; people once.
+    assert _rows(samples) == [
+        (bucket, 0, START, 3, 1, 1),
+        (bucket, 7, START + timedelta(seconds=9), 3, 1, 1),
+        (bucket + 1, 0, START + timedelta(seconds=60), 0, 0, 0),
+    ]
