@@ -113,6 +113,12 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("GET", f"{ROOM}/airtime.csv"):                (A,   F,   F,   F,   200, F,   200, F,   F),
     ("GET", f"{ROOM}/backstage.csv"):              (A,   F,   F,   F,   200, F,   200, F,   F),
     ("GET", "/api/rooms/{room_id}/record"):        (A,   F,   F,   F,   200, F,   200, F,   F),
+    # the session report (charts, its export and the data behind them): staff
+    ("GET", f"{ROOM}/report"):                     (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", f"{ROOM}/report.html"):                (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", f"{ROOM}/report.json"):                (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", f"{ROOM}/report/{{chart}}.csv"):       (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", "/api/rooms/{room_id}/report"):        (A,   F,   F,   F,   200, F,   200, F,   F),
     ("POST", "/api/rooms/{room_id}/screen-key"):   (A,   F,   F,   F,   200, F,   200, F,   F),
     # the organizer console: organizers only
     ("GET", CONSOLE):                              (A,   O,   O,   O,   O,   O,   200, O,   O),
@@ -133,6 +139,8 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("GET", f"{CONSOLE}/audit"):                   (A,   O,   O,   O,   O,   O,   200, O,   O),
     ("GET", f"{CONSOLE}/audit.csv"):               (A,   O,   O,   O,   O,   O,   200, O,   O),
     ("GET", f"{CONSOLE}/audit.json"):              (A,   O,   O,   O,   O,   O,   200, O,   O),
+    ("GET", f"{CONSOLE}/report"):                  (A,   O,   O,   O,   O,   O,   200, O,   O),
+    ("GET", f"{CONSOLE}/report.csv"):              (A,   O,   O,   O,   O,   O,   200, O,   O),
     # invitation links: anyone holding the link may read and accept it
     ("GET", "/invitations/{token}"):               (200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("POST", "/invitations/{token}"):              (303, 303, 303, 303, 303, 303, 303, 303, 303),
@@ -144,6 +152,7 @@ HTTP_ROWS = [row for row, expected in MATRIX.items() if expected != WS]
 # Path parameters of the rows (default: the Summit, workshop 1, its room).
 PARAMS = {
     ("POST", f"{SESSION}/remove"): {"session": WORKSHOP_2},
+    ("GET", f"{ROOM}/report/{{chart}}.csv"): {"chart": "speaker-timeline"},
     ("POST", f"{CONSOLE}/invitations/{{id}}/resend"): {"id": "resend"},
     ("POST", f"{CONSOLE}/invitations/{{id}}/revoke"): {"id": "revoke"},
 }
