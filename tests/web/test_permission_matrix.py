@@ -99,6 +99,7 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("GET", f"{EVENT_}/schedule.json"):            (200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", f"{EVENT_}/sessions/{{session}}"):     (200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", ROOM):                                 (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", f"{ROOM}/summary"):                    (200, 200, 200, 200, 200, 200, 200, 200, 200),
     # the room's Q&A: staff (the organizer, the room's moderators); the panel view for the
     # panel too; the big screen for anyone with its key
     ("GET", f"{ROOM}/moderate"):                   (A,   F,   F,   F,   200, F,   200, F,   F),
@@ -132,6 +133,7 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("POST", f"{SESSION}/remove"):                 (A,   O,   O,   O,   O,   O,   303, O,   O),
     ("GET", f"{CONSOLE}/rooms"):                   (A,   O,   O,   O,   O,   O,   200, O,   O),
     ("POST", f"{CONSOLE}/rooms/{{room_id}}"):      (A,   O,   O,   O,   O,   O,   303, O,   O),
+    ("POST", f"{CONSOLE}/rooms/{{room_id}}/summary"): (A,   O,   O,   O,   O,   O,   303, O,   O),
     ("GET", f"{CONSOLE}/invitations"):             (A,   O,   O,   O,   O,   O,   200, O,   O),
     ("POST", f"{CONSOLE}/invitations"):            (A,   O,   O,   O,   O,   O,   303, O,   O),
     ("POST", f"{CONSOLE}/invitations/{{id}}/resend"): (A,   O,   O,   O,   O,   O,   303, O,   O),
@@ -331,6 +333,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Awaitable[dict[str, Any]]]] = {
         }
     ),
     ("POST", f"{CONSOLE}/admission"): static(data={"admission": "open"}),  # keeps it open
+    ("POST", f"{CONSOLE}/rooms/{{room_id}}/summary"): static(data={"hidden": "off"}),  # shown
     ("POST", f"{CONSOLE}/people"): static(data={"name": "Matrix Person"}),
     ("POST", SESSION): save_session_form,
     ("POST", f"{CONSOLE}/rooms/{{room_id}}"): save_room_form,

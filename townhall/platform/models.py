@@ -201,6 +201,8 @@ class Room(Base):
     screen_key: Mapped[str | None] = mapped_column(String(40))
     # Bumped by every change of the floor (speaker list): moderators act on the version they saw.
     floor_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The organizers withheld the public summary shown once the room has ended.
+    summary_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     session: Mapped[ProgrammeSession] = relationship(back_populates="room")
 
@@ -323,6 +325,8 @@ class Question(Base):
     published_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Left out of the room's public summary by an organizer (the record keeps it).
+    hidden_from_summary: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class QuestionVote(Base):

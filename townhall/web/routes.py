@@ -20,6 +20,7 @@ from .export_routes import EXPORT_ROUTES
 from .qa_routes import QA_ROUTES
 from .record_routes import RECORD_ROUTES
 from .report_routes import REPORT_ROUTES
+from .summary_routes import SUMMARY_ROUTES
 from .templating import STATIC
 
 
@@ -66,6 +67,7 @@ def _routes() -> list[BaseRoute]:
         *QA_ROUTES,
         *RECORD_ROUTES,
         *REPORT_ROUTES,
+        *SUMMARY_ROUTES,
         *CONSOLE_ROUTES,
         Route("/events/{slug}/sessions/{session}", pages.session_page, name="session"),
         Route("/events/{slug}/rooms/{room_id:int}", room_pages.room_page, name="room"),
