@@ -74,16 +74,16 @@ async def test_presence_samples_one_row_per_interval_across_processes(
     )
 
     written = [await a.sample(), await b.sample()]
-    changed = LoggedEvent(
-        room_id, "e", 7, "room.state_changed", {}, at=START + timedelta(seconds=9)
-    )
+    clock.advance(timedelta(seconds=9))
+    # Stamped by the event clock: an event from the broker carries the wall clock's instant.
+    changed = LoggedEvent(room_id, "e", 7, "room.state_changed", {}, at=datetime.now(UTC))
     a.on_event(changed)
     b.on_event(changed)
     written += [await b.sample(), await a.sample()]
     await broker.presence_remove(key, "a")
     await broker.presence_remove(key, "b")
     rooms.update(a=[], b=[])
-    clock.advance(timedelta(seconds=60))
+    clock.advance(timedelta(seconds=51))
     written += [await a.sample(), await b.sample()]
     clock.advance(timedelta(seconds=60))
     written += [await a.sample(), await b.sample()]

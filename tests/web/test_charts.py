@@ -23,7 +23,11 @@ def test_bar_chart_draws_each_bar_to_scale_with_escaped_labels() -> None:
         chart_id="airtime",
         title="Airtime <per> city",
         desc="Seconds & turns",
-        bars=[Bar("Paris", 120, "2 min"), Bar("<script>", 60, "1 min")],
+        bars=[
+            Bar("Paris", 120, "2 min"),
+            Bar("<script>", 60, "1 min"),
+            Bar("A question far too long to fit beside its bar", 0, "0"),
+        ],
     )
 
     root = _parse(svg)
@@ -34,9 +38,10 @@ def test_bar_chart_draws_each_bar_to_scale_with_escaped_labels() -> None:
     assert [(r.attrib["x"], r.attrib["width"]) for r in root.iter(f"{NS}rect")] == [
         ("200", "350"),
         ("200", "175"),
+        ("200", "0"),
     ]
     labels = [t.text for t in root.iter(f"{NS}text") if t.attrib.get("class") == "chart-label"]
-    assert labels == ["Paris", "<script>"]
+    assert labels == ["Paris", "<script>", "A question far too long to…"]
     assert "<script>" not in svg and "style" not in _all_attributes(root)
     assert svg.__html__() == str(svg)
 
@@ -55,9 +60,19 @@ def test_line_chart_scales_points_to_a_nice_axis() -> None:
     lines = [p.attrib["points"] for p in root.iter(f"{NS}polyline")]
     # x: 44..628 over 0..120 s; y: 212..28 over 0..8 people (step 2).
     assert lines == ["44,212 336,28 628,120", "44,166"]
-    ticks = [t.text for t in root.iter(f"{NS}text") if t.attrib.get("text-anchor") == "end"]
-    assert ticks == ["0", "2", "4", "6", "8"]
+    labels = [(t.text, t.attrib.get("text-anchor")) for t in root.iter(f"{NS}text")]
+    assert labels[:7] == [
+        ("0", "end"),
+        ("2", "end"),
+        ("4", "end"),
+        ("6", "end"),
+        ("8", "end"),
+        ("13:05", "start"),
+        ("13:07", "end"),
+    ]
     assert [p.attrib["class"] for p in root.iter(f"{NS}polygon")] == ["chart-area", "chart-area"]
+    dots = [(c.attrib["cx"], c.attrib["cy"]) for c in root.iter(f"{NS}circle")]
+    assert dots == [("44", "212"), ("336", "28"), ("628", "120"), ("44", "166")]
     assert "style" not in _all_attributes(root)
 
 

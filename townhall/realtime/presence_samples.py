@@ -54,9 +54,11 @@ class PresenceSamples:
         self.sampled: set[int] = set()  # rooms with people at the last interval sample
 
     def on_event(self, event: LoggedEvent) -> None:
-        """A feed listener: a change of a room's state is sampled at once."""
+        """A feed listener: a change of a room's state is sampled at once. Stamped with the
+        event clock now, not ``event.at``: an event that came through the broker carries no
+        instant of its own (its ``at`` would be this process's wall clock)."""
         if event.name == "room.state_changed":
-            self.state_changes.append((event.room_id, event.seq, event.at))
+            self.state_changes.append((event.room_id, event.seq, self.clock.now()))
 
     async def headcount(self, room_id: int) -> Headcount:
         presence = aggregate(

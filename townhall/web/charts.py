@@ -20,6 +20,8 @@ COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#5
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 AXIS = "#888888"
 GRID = "#dddddd"
+MARKED_POINTS = 60  # series this short get a dot per point
+CHAR_WIDTH = 7  # px of a 12 px label character, roughly: labels are clipped to fit
 
 
 class Svg(str):
@@ -55,6 +57,19 @@ class Span:
 def _n(value: float) -> str:
     """A coordinate: one decimal, no trailing zero."""
     return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def clip(label: str, chars: int) -> str:
+    """``label`` cut to ``chars`` characters with an ellipsis (the full text stays in the
+    element's tooltip and in the chart's data)."""
+    return label if len(label) <= chars else label[: chars - 1].rstrip() + "…"
+
+
+def _anchor(x: float, x0: float, x1: float) -> str:
+    """Labels at the ends of the axis stay inside the chart."""
+    if x <= x0:
+        return "start"
+    return "end" if x >= x1 else "middle"
 
 
 def nice_step(top: float, ticks: int = 4) -> float:
@@ -122,8 +137,8 @@ def line_chart(
         tick += step
     for x, label in x_labels:
         parts.append(
-            f'<text x="{_n(sx(x))}" y="{bottom + 16}" text-anchor="middle" fill="{AXIS}" '
-            f'{FONT} class="chart-label">{escape(label)}</text>'
+            f'<text x="{_n(sx(x))}" y="{bottom + 16}" text-anchor="{_anchor(x, x0, x1)}" '
+            f'fill="{AXIS}" {FONT} class="chart-label">{escape(label)}</text>'
         )
     for index, line in enumerate(series):
         colour = COLOURS[index % len(COLOURS)]
@@ -138,6 +153,12 @@ def line_chart(
             f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2" '
             f'class="chart-series"><title>{escape(line.name)}</title></polyline>'
         )
+        if len(line.points) <= MARKED_POINTS:  # a lone point draws no line: mark each one
+            parts += [
+                f'<circle cx="{_n(sx(x))}" cy="{_n(sy(y))}" r="3" fill="{colour}" '
+                f'class="chart-point"><title>{escape(line.name)}: {_n(y)}</title></circle>'
+                for x, y in line.points
+            ]
         lx = left + index * 120
         parts.append(
             f'<rect x="{lx}" y="6" width="10" height="10" fill="{colour}"/>'
@@ -163,7 +184,7 @@ def bar_chart(
         length = bar.value / most * span
         parts.append(
             f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" {FONT} '
-            f'class="chart-label">{escape(bar.label)}</text>'
+            f'class="chart-label">{escape(clip(bar.label, label_width // CHAR_WIDTH))}</text>'
             f'<rect x="{label_width}" y="{y + 3}" width="{_n(length)}" height="{row - 8}" '
             f'fill="{COLOURS[0]}" class="chart-bar"><title>{escape(bar.label)}: '
             f"{escape(bar.shown)}</title></rect>"
@@ -201,7 +222,7 @@ def timeline(
     for index, lane in enumerate(lanes):
         parts.append(
             f'<text x="{left - 8}" y="{6 + index * row + 15}" text-anchor="end" {FONT} '
-            f'class="chart-label">{escape(lane)}</text>'
+            f'class="chart-label">{escape(clip(lane, label_width // CHAR_WIDTH))}</text>'
         )
     for span in spans:
         index = lanes.index(span.lane)
@@ -214,8 +235,8 @@ def timeline(
         )
     for x, label in x_labels:
         parts.append(
-            f'<text x="{_n(sx(x))}" y="{height - 6}" text-anchor="middle" fill="{AXIS}" '
-            f'{FONT} class="chart-label">{escape(label)}</text>'
+            f'<text x="{_n(sx(x))}" y="{height - 6}" text-anchor="{_anchor(x, x0, x1)}" '
+            f'fill="{AXIS}" {FONT} class="chart-label">{escape(label)}</text>'
         )
     parts.append("</svg>")
     return Svg("".join(parts))

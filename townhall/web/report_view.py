@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from .charts import Bar, Series, Span, Svg, bar_chart, line_chart, timeline
 
 NO_CITY = "No city given"
-QUESTION_LABEL = 48  # characters of a question shown next to its bar
 EPOCH = datetime.fromtimestamp(0, UTC)  # the origin of an empty chart
 
 
@@ -50,6 +49,13 @@ def duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes} min {secs} s" if secs else f"{minutes} min"
     return f"{secs} s"
+
+
+def number(value: float | None) -> str:
+    """6.0 as "6", 6.5 as "6.5"; an em dash for no value."""
+    if value is None:
+        return "—"
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
 def share(value: float | None) -> str:
@@ -119,7 +125,7 @@ def _attendance(report: dict[str, Any], zone: ZoneInfo) -> Chart:
     ]
     audience = figures["audience"]
     summary = (
-        f"Audience peak {audience['peak']}, median {audience['median']}; "
+        f"Audience peak {audience['peak']}, median {number(audience['median'])}; "
         f"panel peak {figures['panel']['peak']}; staff peak {figures['staff']['peak']}."
         if samples
         else "No presence samples yet."
@@ -207,13 +213,9 @@ def _answered_share(report: dict[str, Any]) -> Chart:
     )
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= QUESTION_LABEL else text[: QUESTION_LABEL - 1] + "…"
-
-
 def _top(report: dict[str, Any]) -> Chart:
     top = report["questions"]["top"]
-    bars = [Bar(_clip(q["text"]), q["votes"], f"{q['votes']} votes") for q in top]
+    bars = [Bar(q["text"], q["votes"], f"{q['votes']} votes") for q in top]
     summary = (
         f"Most voted: “{top[0]['text']}” ({top[0]['votes']} votes)." if top else "No questions."
     )
