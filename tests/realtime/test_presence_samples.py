@@ -10,6 +10,7 @@ from sqlalchemy import select
 from townhall.platform import programme
 from townhall.platform.attendance import list_presence_samples
 from townhall.platform.clock import ManualClock
+from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.models import PresenceSample
 from townhall.platform.room_log import LoggedEvent
 from townhall.platform.viewers import Viewer
@@ -98,4 +99,42 @@ async def test_presence_samples_one_row_per_interval_across_processes(
         (bucket, 0, START, 3, 1, 1),
         (bucket, 7, START + timedelta(seconds=9), 3, 1, 1),
         (bucket + 1, 0, START + timedelta(seconds=60), 0, 0, 0),
+    ]
+
+
+async def test_presence_samples_wait_for_the_database_then_write(
+    sessionmaker, summit_spec, caplog
+) -> None:
+    room_id = await _room_id(sessionmaker, summit_spec)
+    broker, channels, clock = MemoryBroker(), Channels("test"), ManualClock(START)
+    await broker.presence_write(
+        channels.presence(room_id), "a", _local(room_id, Viewer("p-1")).entry(TTL), TTL
+    )
+    unreachable = make_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    samples = PresenceSamples(
+        sessionmaker=make_sessionmaker(unreachable),
+        broker=broker,
+        channels=channels,
+        clock=clock,
+        interval=60,
+        rooms=lambda: [room_id],
+    )
+    samples.on_event(LoggedEvent(room_id, "e", 3, "room.state_changed", {}))
+
+    written = [await samples.sample(), await samples.sample()]
+    samples.sessionmaker = sessionmaker
+    clock.advance(timedelta(seconds=2))
+    written.append(await samples.sample())
+    await unreachable.dispose()
+
+    bucket = int(START.timestamp()) // 60
+    async with sessionmaker() as db:
+        rows = _rows(await list_presence_samples(db, room_id=room_id))
+    warnings = [r.getMessage() for r in caplog.records if r.name.endswith("presence_samples")]
+    assert (written, len(warnings)) == ([0, 0, 2], 1)
+    assert warnings[0].startswith("presence samples wait for the database: ")
+    # The state change keeps its instant; the interval is sampled when the database is back.
+    assert rows == [
+        (bucket, 3, START, 1, 0, 0),
+        (bucket, 0, START + timedelta(seconds=2), 1, 0, 0),
     ]

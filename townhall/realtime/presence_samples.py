@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from townhall.platform.attendance import Headcount, bucket_of, record_presence_sample
 from townhall.platform.clock import Clock
+from townhall.platform.outage import database_unavailable, describe
 from townhall.platform.room_log import LoggedEvent
 
 from .broker import Broker
@@ -52,6 +53,7 @@ class PresenceSamples:
         self.state_changes: list[tuple[int, int, datetime]] = []  # room, seq, at
         self.last_bucket: int | None = None
         self.sampled: set[int] = set()  # rooms with people at the last interval sample
+        self.outage = False  # the database was away at the last try
 
     def on_event(self, event: LoggedEvent) -> None:
         """A feed listener: a change of a room's state is sampled at once. Stamped with the
@@ -85,6 +87,22 @@ class PresenceSamples:
         due += changes
         if not due:
             return 0
+        try:
+            written = await self._write(due)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            # Retried at the next tick: the state changes wait, the interval is sampled again.
+            self.state_changes[:0] = changes
+            self.last_bucket = None
+            if not self.outage:
+                log.warning("presence samples wait for the database: %s", describe(error))
+            self.outage = True
+            return 0
+        self.outage = False
+        return written
+
+    async def _write(self, due: list[tuple[int, int, datetime]]) -> int:
         written = 0
         async with self.sessionmaker() as db:
             for room_id, seq, at in due:
