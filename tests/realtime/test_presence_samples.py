@@ -1,10 +1,15 @@
 """Presence samples: one row per room and interval (and per state change), from the presence
-summed over every process, however many processes try to write it."""
+summed over every process, however many processes try to write it (two processes sharing an
+in-memory broker, and two each with a client of the same Redis)."""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from townhall.platform import programme
@@ -14,10 +19,13 @@ from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.models import PresenceSample
 from townhall.platform.room_log import LoggedEvent
 from townhall.platform.viewers import Viewer
-from townhall.realtime.broker import MemoryBroker
+from townhall.realtime.broker import Broker, MemoryBroker
 from townhall.realtime.channels import Channels
 from townhall.realtime.presence import LocalPresence
 from townhall.realtime.presence_samples import PresenceSamples
+from townhall.realtime.redis_broker import RedisBroker
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 START = datetime(2021, 12, 8, 13, 0, 5, tzinfo=UTC)
 TTL = 30.0
@@ -46,19 +54,35 @@ def _rows(samples: list[PresenceSample]) -> list[tuple[int, int, datetime, int, 
     return [(s.bucket, s.state_seq, s.at, s.audience, s.panel, s.staff) for s in samples]
 
 
+@pytest.fixture(params=["memory", "redis"])
+async def two_processes(request) -> AsyncIterator[tuple[Broker, Broker, Channels]]:
+    """Each process's broker: one in-memory broker shared (a stand-in), or each its own
+    client of the same Redis under a prefix of this test's own."""
+    if request.param == "memory":
+        shared = MemoryBroker()
+        yield shared, shared, Channels("test")
+        return
+    prefix = f"samples-{uuid.uuid4().hex[:8]}"
+    a, b = RedisBroker(REDIS_URL, prefix=prefix), RedisBroker(REDIS_URL, prefix=prefix)
+    yield a, b, Channels(prefix)
+    for broker in (a, b):
+        await broker.stop()
+
+
 async def test_presence_samples_one_row_per_interval_across_processes(
-    sessionmaker, summit_spec
+    sessionmaker, summit_spec, two_processes
 ) -> None:
     room_id = await _room_id(sessionmaker, summit_spec)
-    broker, channels, clock = MemoryBroker(), Channels("test"), ManualClock(START)
+    broker_a, broker_b, channels = two_processes
+    clock = ManualClock(START)
     key = channels.presence(room_id)
     moderator = Viewer("p-mod", "Güldem", 1, moderates=frozenset({room_id}))
     panelist = Viewer("p-pan", "Sameh", 1, panelist_in=frozenset({room_id}))
     both = Viewer("p-1", "Ada", 1)  # one participant with a socket on each process
-    await broker.presence_write(
+    await broker_a.presence_write(
         key, "a", _local(room_id, both, Viewer("p-2"), moderator).entry(TTL), TTL
     )
-    await broker.presence_write(
+    await broker_b.presence_write(
         key, "b", _local(room_id, both, moderator, panelist).entry(TTL), TTL
     )
     rooms: dict[str, list[int]] = {"a": [room_id], "b": [room_id]}
@@ -71,7 +95,7 @@ async def test_presence_samples_one_row_per_interval_across_processes(
             interval=60,
             rooms=lambda name=name: rooms[name],
         )
-        for name in ("a", "b")
+        for name, broker in (("a", broker_a), ("b", broker_b))
     )
 
     written = [await a.sample(), await b.sample()]
@@ -81,8 +105,8 @@ async def test_presence_samples_one_row_per_interval_across_processes(
     a.on_event(changed)
     b.on_event(changed)
     written += [await b.sample(), await a.sample()]
-    await broker.presence_remove(key, "a")
-    await broker.presence_remove(key, "b")
+    await broker_a.presence_remove(key, "a")
+    await broker_b.presence_remove(key, "b")
     rooms.update(a=[], b=[])
     clock.advance(timedelta(seconds=51))
     written += [await a.sample(), await b.sample()]
