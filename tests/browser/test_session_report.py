@@ -170,8 +170,10 @@ async def test_session_ends_then_report_export_and_summary(
         assert requests == [exported.as_uri()]
         await page.screenshot(path=tmp_path / "session-report-export.png", full_page=True)
 
-        # The public summary, for the audience.
-        await ada.goto(f"{url}/summary")
+        # The public summary, for the audience: linked from the room page once it has ended.
+        await ada.reload()
+        await ada.get_by_role("link", name="Read the session summary").click()
+        await expect(ada).to_have_url(f"{url}/summary")
         answered = ada.locator("section[aria-labelledby=answered-heading] li")
         await expect(answered).to_have_count(1, timeout=WAIT)
         await expect(answered).to_contain_text(ANSWERED)
