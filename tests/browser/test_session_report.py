@@ -169,6 +169,9 @@ async def test_session_ends_then_report_export_and_summary(
         await expect(page.locator(".report-figures li").nth(2)).to_have_text("1 answered (50 %)")
         assert requests == [exported.as_uri()]
         await page.screenshot(path=tmp_path / "session-report-export.png", full_page=True)
+        pdf = await page.pdf(format="A4", print_background=True)
+        # Printed on A4: three pages (charts are never cut across pages: break-inside avoid).
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 3
 
         # The public summary, for the audience: linked from the room page once it has ended.
         await ada.reload()
