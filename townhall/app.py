@@ -114,7 +114,7 @@ def build_hub(
         channels=channels,
         clock=clock,
         interval=settings.presence_sample_seconds,
-        rooms=lambda: [r for r, local in presence.local.items() if not local.empty],
+        rooms=presence.rooms_with_people,
     )
     feeds.event_listeners.append(samples.on_event)
     hub.add_loop(samples.run, "presence-samples")
