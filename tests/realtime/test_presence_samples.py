@@ -99,30 +99,34 @@ async def test_presence_samples_one_row_per_interval_across_processes(
     )
 
     written = [await a.sample(), await b.sample()]
-    clock.advance(timedelta(seconds=9))
+    clock.advance(timedelta(seconds=50))  # 13:00:55
     # Stamped by the event clock: an event from the broker carries the wall clock's instant.
     changed = LoggedEvent(room_id, "e", 7, "room.state_changed", {}, at=datetime.now(UTC))
-    a.on_event(changed)
     b.on_event(changed)
-    written += [await b.sample(), await a.sample()]
+    written.append(await b.sample())
+    clock.advance(timedelta(seconds=10))  # a hears of the change in the next interval
+    a.on_event(changed)
+    written += [await a.sample(), await b.sample()]
     await broker_a.presence_remove(key, "a")
     await broker_b.presence_remove(key, "b")
     rooms.update(a=[], b=[])
-    clock.advance(timedelta(seconds=51))
+    clock.advance(timedelta(seconds=60))
     written += [await a.sample(), await b.sample()]
     clock.advance(timedelta(seconds=60))
     written += [await a.sample(), await b.sample()]
 
-    assert written == [1, 0, 1, 0, 1, 0, 0, 0]
+    # a wrote the second interval; its try at the state change found b's row.
+    assert written == [1, 0, 1, 1, 0, 1, 0, 0, 0]
     bucket = int(START.timestamp()) // 60
     async with sessionmaker() as db:
         samples = await list_presence_samples(db, room_id=room_id)
-        assert len((await db.scalars(select(PresenceSample))).all()) == 3
+        assert len((await db.scalars(select(PresenceSample))).all()) == 4
     # The audience is summed over processes: Ada, on both, counts twice; people once.
     assert _rows(samples) == [
         (bucket, 0, START, 3, 1, 1),
-        (bucket, 7, START + timedelta(seconds=9), 3, 1, 1),
-        (bucket + 1, 0, START + timedelta(seconds=60), 0, 0, 0),
+        (0, 7, START + timedelta(seconds=50), 3, 1, 1),
+        (bucket + 1, 0, START + timedelta(seconds=60), 3, 1, 1),
+        (bucket + 2, 0, START + timedelta(seconds=120), 0, 0, 0),
     ]
 
 
@@ -159,6 +163,6 @@ async def test_presence_samples_wait_for_the_database_then_write(
     assert warnings[0].startswith("presence samples wait for the database: ")
     # The state change keeps its instant; the interval is sampled when the database is back.
     assert rows == [
-        (bucket, 3, START, 1, 0, 0),
+        (0, 3, START, 1, 0, 0),
         (bucket, 0, START + timedelta(seconds=2), 1, 0, 0),
     ]

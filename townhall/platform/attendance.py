@@ -43,10 +43,12 @@ async def record_presence_sample(
     state_seq: int = 0,
 ) -> bool:
     """Write the room's sample for ``at``'s interval (or for the state change ``state_seq``)
-    unless some process already did; True if this call wrote it."""
+    unless some process already did; True if this call wrote it. A state change's row is
+    named by its seq alone (its ``bucket`` is 0): processes that see the change either side of
+    an interval's end still try the same row."""
     values: dict[str, Any] = {
         "room_id": room_id,
-        "bucket": bucket_of(at, interval_seconds),
+        "bucket": 0 if state_seq else bucket_of(at, interval_seconds),
         "state_seq": state_seq,
         "at": at,
         "audience": headcount.audience,

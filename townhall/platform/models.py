@@ -381,7 +381,8 @@ class PresenceSample(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
-    # The sampling interval the instant falls in: Unix seconds // interval seconds.
+    # The sampling interval the instant falls in: Unix seconds // interval seconds (0 for a
+    # state change's row, which its state_seq names).
     bucket: Mapped[int] = mapped_column(Integer)
     state_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     at: Mapped[datetime]
