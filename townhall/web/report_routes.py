@@ -84,7 +84,7 @@ async def _report(request: Request, db: AsyncSession, event: Event, room: Room) 
     }
 
 
-def _context(request: Request, event: Event, room: Room, report: dict[str, Any]) -> dict:
+def _context(request: Request, event: Event, room: Room, report: dict[str, Any]) -> dict[str, Any]:
     zone_label, zone = home_zone(event)
     base = f"/events/{event.slug}/rooms/{room.id}"
     generated = datetime.fromisoformat(report["generated_at"].replace("Z", "+00:00"))
