@@ -113,6 +113,7 @@ def build_hub(
         broker=broker,
         channels=channels,
         clock=clock,
+        process_id=me,
         interval=settings.presence_sample_seconds,
         rooms=presence.rooms_with_people,
     )

@@ -92,6 +92,7 @@ async def test_presence_samples_one_row_per_interval_across_processes(
             broker=broker,
             channels=channels,
             clock=clock,
+            process_id=name,
             interval=60,
             rooms=lambda name=name: rooms[name],
         )
@@ -144,6 +145,7 @@ async def test_presence_samples_wait_for_the_database_then_write(
         broker=broker,
         channels=channels,
         clock=clock,
+        process_id="a",
         interval=60,
         rooms=lambda: [room_id],
     )
@@ -166,3 +168,31 @@ async def test_presence_samples_wait_for_the_database_then_write(
         (0, 3, START, 1, 0, 0),
         (bucket, 0, START + timedelta(seconds=2), 1, 0, 0),
     ]
+
+
+async def test_presence_samples_wait_for_this_process_entry(sessionmaker, summit_spec) -> None:
+    """A first joiner's entry reaches the broker within a presence tick: until it does, a
+    sample would miss them, so the room waits (in the same interval)."""
+    room_id = await _room_id(sessionmaker, summit_spec)
+    broker, channels, clock = MemoryBroker(), Channels("test"), ManualClock(START)
+    samples = PresenceSamples(
+        sessionmaker=sessionmaker,
+        broker=broker,
+        channels=channels,
+        clock=clock,
+        process_id="a",
+        interval=60,
+        rooms=lambda: [room_id],
+    )
+
+    written = [await samples.sample()]
+    clock.advance(timedelta(seconds=1))
+    await broker.presence_write(
+        channels.presence(room_id), "a", _local(room_id, Viewer("p-1")).entry(TTL), TTL
+    )
+    written += [await samples.sample(), await samples.sample()]
+
+    async with sessionmaker() as db:
+        rows = _rows(await list_presence_samples(db, room_id=room_id))
+    bucket = int(START.timestamp()) // 60
+    assert (written, rows) == ([0, 1, 0], [(bucket, 0, START + timedelta(seconds=1), 1, 0, 0)])

@@ -59,9 +59,10 @@ def test_empty_report_draws_every_chart_as_no_data() -> None:
 
 
 def test_durations_and_numbers_read_naturally() -> None:
-    assert [duration(s) for s in (None, 0, 45, 60, 125, 3720)] == [
+    assert [duration(s) for s in (None, 0, 0.42, 45, 60, 125, 3720)] == [
         "—",
         "0 s",
+        "0.4 s",
         "45 s",
         "1 min",
         "2 min 5 s",

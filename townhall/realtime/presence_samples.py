@@ -41,6 +41,7 @@ class PresenceSamples:
         broker: Broker,
         channels: Channels,
         clock: Clock,
+        process_id: str,
         interval: int,
         rooms: Callable[[], Iterable[int]],
     ) -> None:
@@ -48,11 +49,13 @@ class PresenceSamples:
         self.broker = broker
         self.channels = channels
         self.clock = clock
+        self.process_id = process_id  # how this process's presence entries are named
         self.interval = interval
         self.rooms = rooms  # the rooms this process has people in
         self.state_changes: list[tuple[int, int, datetime]] = []  # room, seq, at
         self.last_bucket: int | None = None
-        self.sampled: set[int] = set()  # rooms with people at the last interval sample
+        self.due: set[int] = set()  # rooms still to sample in this interval
+        self.sampled: set[int] = set()  # rooms with people at the last interval's start
         self.outage = False  # the database was away at the last try
 
     def on_event(self, event: LoggedEvent) -> None:
@@ -62,10 +65,14 @@ class PresenceSamples:
         if event.name == "room.state_changed":
             self.state_changes.append((event.room_id, event.seq, self.clock.now()))
 
-    async def headcount(self, room_id: int) -> Headcount:
-        presence = aggregate(
-            room_id, await self.broker.presence_read(self.channels.presence(room_id))
-        )
+    async def headcount(self, room_id: int, *, ours: bool) -> Headcount | None:
+        """The room's presence summed over processes; None while this process has people
+        there (``ours``) but its own entry has not reached the broker yet (a first joiner's
+        entry is written within a presence tick): such a sample would miss them."""
+        entries = await self.broker.presence_read(self.channels.presence(room_id))
+        if ours and self.process_id not in entries:
+            return None
+        presence = aggregate(room_id, entries)
         roles = [person["role"] for person in presence.people]
         return Headcount(
             audience=presence.audience,
@@ -77,44 +84,48 @@ class PresenceSamples:
         """Write what is due now; the number of rows this process wrote."""
         now = self.clock.now()
         bucket = bucket_of(now, self.interval)
-        due: list[tuple[int, int, datetime]] = []
         if bucket != self.last_bucket:
             self.last_bucket = bucket
             rooms = set(self.rooms())
-            due += [(room_id, 0, now) for room_id in sorted(rooms | self.sampled)]
+            self.due = rooms | self.sampled  # a room just emptied gets its zero sample
             self.sampled = rooms
-        changes, self.state_changes = self.state_changes, []
-        due += changes
-        if not due:
+        if not self.due and not self.state_changes:
             return 0
         try:
-            written = await self._write(due)
+            written = await self._write(now)
         except Exception as error:
             if not database_unavailable(error):
                 raise
-            # Retried at the next tick: the state changes wait, the interval is sampled again.
-            self.state_changes[:0] = changes
-            self.last_bucket = None
             if not self.outage:
                 log.warning("presence samples wait for the database: %s", describe(error))
             self.outage = True
-            return 0
+            return 0  # what was due stays due: tried again at the next tick
         self.outage = False
         return written
 
-    async def _write(self, due: list[tuple[int, int, datetime]]) -> int:
+    async def _write(self, now: datetime) -> int:
+        """One transaction for everything due; what cannot be sampled yet stays due."""
+        ours = set(self.rooms())
+        wanted = [(room_id, 0, now) for room_id in sorted(self.due)] + self.state_changes
+        done: list[tuple[int, int, datetime]] = []
         written = 0
         async with self.sessionmaker() as db:
-            for room_id, seq, at in due:
+            for room_id, seq, at in wanted:
+                headcount = await self.headcount(room_id, ours=room_id in ours)
+                if headcount is None:
+                    continue
                 written += await record_presence_sample(
                     db,
                     room_id=room_id,
                     at=at,
                     interval_seconds=self.interval,
-                    headcount=await self.headcount(room_id),
+                    headcount=headcount,
                     state_seq=seq,
                 )
+                done.append((room_id, seq, at))
             await db.commit()
+        self.due -= {room_id for room_id, seq, _ in done if seq == 0}
+        self.state_changes = [change for change in self.state_changes if change not in done]
         return written
 
     async def run(self) -> None:

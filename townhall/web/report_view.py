@@ -41,6 +41,8 @@ def duration(seconds: float | None) -> str:
     """ "2 min 5 s", "45 s", "1 h 2 min"; an em dash for no value."""
     if seconds is None:
         return "—"
+    if seconds < 10 and not float(seconds).is_integer():
+        return f"{seconds:.1f} s"  # a moderator's click: tenths still tell waits apart
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
