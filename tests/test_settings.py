@@ -47,6 +47,7 @@ def test_load_settings_defaults_without_variables() -> None:
         ws_command_burst=40,
         ws_junk_limit=5,
         presence_ttl_seconds=30,
+        presence_sample_seconds=60,
         process_name="",
     )
 
@@ -81,6 +82,7 @@ def test_load_settings_every_variable_given() -> None:
         WS_COMMAND_BURST="10",
         WS_JUNK_LIMIT="3",
         PRESENCE_TTL_SECONDS="60",
+        PRESENCE_SAMPLE_SECONDS="30",
         PROCESS_NAME="web-1",
     )
 
@@ -107,6 +109,7 @@ def test_load_settings_every_variable_given() -> None:
         ws_command_burst=10,
         ws_junk_limit=3,
         presence_ttl_seconds=60,
+        presence_sample_seconds=30,
         process_name="web-1",
     )
 
@@ -140,6 +143,7 @@ def test_load_settings_every_variable_given() -> None:
         ("WS_COMMAND_BURST", "0"),
         ("WS_JUNK_LIMIT", "1001"),
         ("PRESENCE_TTL_SECONDS", "2"),
+        ("PRESENCE_SAMPLE_SECONDS", "4"),
     ],
 )
 def test_invalid_value_error_names_variable(name: str, value: str) -> None:

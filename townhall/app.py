@@ -31,6 +31,7 @@ from townhall.realtime.feeds import Feeds
 from townhall.realtime.hub import Hub
 from townhall.realtime.lifecycle import Lifecycle
 from townhall.realtime.presence import PresenceService
+from townhall.realtime.presence_samples import PresenceSamples
 from townhall.realtime.redis_broker import RedisBroker
 from townhall.realtime.snapshots import Snapshots
 from townhall.realtime.transport import KeepRawSend
@@ -108,6 +109,17 @@ def build_hub(
     hub.add_loop(feeds.sweep, "sweep")
     hub.add_loop(lifecycle.run, "lifecycle")
     hub.add_loop(presence.run, "presence")
+    samples = PresenceSamples(
+        sessionmaker=sessionmaker,
+        broker=broker,
+        channels=channels,
+        clock=clock,
+        process_id=me,
+        interval=settings.presence_sample_seconds,
+        rooms=presence.rooms_with_people,
+    )
+    feeds.event_listeners.append(samples.on_event)
+    hub.add_loop(samples.run, "presence-samples")
     qa.install(hub)
     floor_commands.install(hub)
     access_watch.install(hub)

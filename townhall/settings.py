@@ -52,6 +52,8 @@ class Settings:
     ws_command_burst: int = 40
     ws_junk_limit: int = 5
     presence_ttl_seconds: int = 30
+    # Seconds between two presence samples of a room kept for the session report.
+    presence_sample_seconds: int = 60
     # New audience identities per client address and minute; a venue's Wi-Fi is one address.
     identities_per_minute: int = 60
     process_name: str = ""
@@ -234,6 +236,7 @@ def load_settings(
         ("WS_COMMAND_BURST", 1, 10_000),
         ("WS_JUNK_LIMIT", 1, 1000),
         ("PRESENCE_TTL_SECONDS", 3, 3600),
+        ("PRESENCE_SAMPLE_SECONDS", 5, 3600),
         ("IDENTITIES_PER_MINUTE", 1, 100_000),
     ):
         if (raw := get(key)) is not None:

@@ -101,6 +101,7 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("GET", f"{EVENT_}/schedule.json"):            (200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", f"{EVENT_}/sessions/{{session}}"):     (200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", ROOM):                                 (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", f"{ROOM}/summary"):                    (200, 200, 200, 200, 200, 200, 200, 200, 200),
     # the room's Q&A: staff (the organizer, the room's moderators); the panel view for the
     # panel too; the big screen for anyone with its key
     ("GET", f"{ROOM}/moderate"):                   (A,   F,   F,   F,   200, F,   200, F,   F),
@@ -115,6 +116,12 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("GET", f"{ROOM}/airtime.csv"):                (A,   F,   F,   F,   200, F,   200, F,   F),
     ("GET", f"{ROOM}/backstage.csv"):              (A,   F,   F,   F,   200, F,   200, F,   F),
     ("GET", "/api/rooms/{room_id}/record"):        (A,   F,   F,   F,   200, F,   200, F,   F),
+    # the session report (charts, its export and the data behind them): staff
+    ("GET", f"{ROOM}/report"):                     (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", f"{ROOM}/report.html"):                (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", f"{ROOM}/report.json"):                (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", f"{ROOM}/report/{{chart}}.csv"):       (A,   F,   F,   F,   200, F,   200, F,   F),
+    ("GET", "/api/rooms/{room_id}/report"):        (A,   F,   F,   F,   200, F,   200, F,   F),
     ("POST", "/api/rooms/{room_id}/screen-key"):   (A,   F,   F,   F,   200, F,   200, F,   F),
     # the organizer console: organizers only
     ("GET", CONSOLE):                              (A,   O,   O,   O,   O,   O,   200, O,   O),
@@ -128,6 +135,7 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("POST", f"{SESSION}/remove"):                 (A,   O,   O,   O,   O,   O,   303, O,   O),
     ("GET", f"{CONSOLE}/rooms"):                   (A,   O,   O,   O,   O,   O,   200, O,   O),
     ("POST", f"{CONSOLE}/rooms/{{room_id}}"):      (A,   O,   O,   O,   O,   O,   303, O,   O),
+    ("POST", f"{CONSOLE}/rooms/{{room_id}}/summary"): (A,   O,   O,   O,   O,   O,   303, O,   O),
     ("GET", f"{CONSOLE}/invitations"):             (A,   O,   O,   O,   O,   O,   200, O,   O),
     ("POST", f"{CONSOLE}/invitations"):            (A,   O,   O,   O,   O,   O,   303, O,   O),
     ("POST", f"{CONSOLE}/invitations/{{id}}/resend"): (A,   O,   O,   O,   O,   O,   303, O,   O),
@@ -135,6 +143,8 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("GET", f"{CONSOLE}/audit"):                   (A,   O,   O,   O,   O,   O,   200, O,   O),
     ("GET", f"{CONSOLE}/audit.csv"):               (A,   O,   O,   O,   O,   O,   200, O,   O),
     ("GET", f"{CONSOLE}/audit.json"):              (A,   O,   O,   O,   O,   O,   200, O,   O),
+    ("GET", f"{CONSOLE}/report"):                  (A,   O,   O,   O,   O,   O,   200, O,   O),
+    ("GET", f"{CONSOLE}/report.csv"):              (A,   O,   O,   O,   O,   O,   200, O,   O),
     # invitation links: anyone holding the link may read and accept it
     ("GET", "/invitations/{token}"):               (200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("POST", "/invitations/{token}"):              (303, 303, 303, 303, 303, 303, 303, 303, 303),
@@ -146,6 +156,7 @@ HTTP_ROWS = [row for row, expected in MATRIX.items() if expected != WS]
 # Path parameters of the rows (default: the Summit, workshop 1, its room).
 PARAMS = {
     ("POST", f"{SESSION}/remove"): {"session": WORKSHOP_2},
+    ("GET", f"{ROOM}/report/{{chart}}.csv"): {"chart": "speaker-timeline"},
     ("POST", f"{CONSOLE}/invitations/{{id}}/resend"): {"id": "resend"},
     ("POST", f"{CONSOLE}/invitations/{{id}}/revoke"): {"id": "revoke"},
 }
@@ -325,6 +336,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Awaitable[dict[str, Any]]]] = {
     ),
     ("POST", "/language"): static(data={"language": "fr", "next": "/"}),
     ("POST", f"{CONSOLE}/admission"): static(data={"admission": "open"}),  # keeps it open
+    ("POST", f"{CONSOLE}/rooms/{{room_id}}/summary"): static(data={"hidden": "off"}),  # shown
     ("POST", f"{CONSOLE}/people"): static(data={"name": "Matrix Person"}),
     ("POST", SESSION): save_session_form,
     ("POST", f"{CONSOLE}/rooms/{{room_id}}"): save_room_form,

@@ -201,6 +201,8 @@ class Room(Base):
     screen_key: Mapped[str | None] = mapped_column(String(40))
     # Bumped by every change of the floor (speaker list): moderators act on the version they saw.
     floor_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The organizers withheld the public summary shown once the room has ended.
+    summary_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     session: Mapped[ProgrammeSession] = relationship(back_populates="room")
 
@@ -323,6 +325,8 @@ class Question(Base):
     published_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Left out of the room's public summary by an organizer (the record keeps it).
+    hidden_from_summary: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class QuestionVote(Base):
@@ -364,3 +368,24 @@ class FloorRequest(Base):
     granted_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     limit_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class PresenceSample(Base):
+    """How many people were in a room at one instant: one row per room and sampling interval
+    (``state_seq`` 0), and one at each change of the room's state (``state_seq``: the seq of
+    its ``room.state_changed`` event). The unique key lets every process try the same row:
+    the first insert wins and the others are ignored, so nothing is counted twice."""
+
+    __tablename__ = "presence_samples"
+    __table_args__ = (UniqueConstraint("room_id", "bucket", "state_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    # The sampling interval the instant falls in: Unix seconds // interval seconds (0 for a
+    # state change's row, which its state_seq names).
+    bucket: Mapped[int] = mapped_column(Integer)
+    state_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    at: Mapped[datetime]
+    audience: Mapped[int] = mapped_column(Integer)
+    panel: Mapped[int] = mapped_column(Integer)
+    staff: Mapped[int] = mapped_column(Integer)

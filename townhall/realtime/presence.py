@@ -137,6 +137,10 @@ class PresenceService:
             local.remove(viewer, room_id, connection.id)
             self.dirty.add(room_id)
 
+    def rooms_with_people(self) -> list[int]:
+        """The rooms this process has listed sockets in."""
+        return [room_id for room_id, local in self.local.items() if not local.empty]
+
     def greet(self, room_id: int, connection: Connection) -> None:
         """A joiner gets the room's last presence at once, or the next push soon."""
         pushed = self.pushed.get(room_id)

@@ -19,6 +19,8 @@ from .console_routes import CONSOLE_ROUTES
 from .export_routes import EXPORT_ROUTES
 from .qa_routes import QA_ROUTES
 from .record_routes import RECORD_ROUTES
+from .report_routes import REPORT_ROUTES
+from .summary_routes import SUMMARY_ROUTES
 from .templating import STATIC
 
 
@@ -65,6 +67,8 @@ def _routes() -> list[BaseRoute]:
         *EXPORT_ROUTES,
         *QA_ROUTES,
         *RECORD_ROUTES,
+        *REPORT_ROUTES,
+        *SUMMARY_ROUTES,
         *CONSOLE_ROUTES,
         Route("/events/{slug}/sessions/{session}", pages.session_page, name="session"),
         Route("/events/{slug}/rooms/{room_id:int}", room_pages.room_page, name="room"),
