@@ -14,6 +14,7 @@ from collections import deque
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from townhall.metrics import DATABASE_ERRORS, RATE_LIMITED
 from townhall.platform.errors import DomainError, RateLimited
 from townhall.platform.outage import RETRY_AFTER, database_unavailable, describe
 
@@ -83,6 +84,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             wait = connection.bucket.take()
             if wait:
                 exc = RateLimited("too many messages; slow down", retry_after=round(wait, 3))
+                RATE_LIMITED.inc(1, exc.code)
                 connection.send(
                     error(command.ref, exc.code, exc.message, retry_after=exc.retry_after)
                 )
@@ -90,10 +92,13 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             try:
                 data = await dispatch(hub, connection, command)
             except DomainError as exc:
+                if isinstance(exc, RateLimited):
+                    RATE_LIMITED.inc(1, exc.code)
                 connection.send(error(command.ref, exc.code, exc.message, **exc.details))
                 continue
             except Exception as exc:
                 if database_unavailable(exc):  # an outage, not a bug: the client retries
+                    DATABASE_ERRORS.inc(1, "websocket")
                     log.warning(
                         "%s: database unavailable: %s", command.__class__.__name__, describe(exc)
                     )

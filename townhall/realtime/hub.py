@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from townhall.metrics import DATABASE_ERRORS
 from townhall.platform.clock import Clock
 from townhall.platform.outage import database_unavailable, describe
 from townhall.platform.room_log import LoggedEvent
@@ -100,6 +101,7 @@ class Hub:
                 raise
             except Exception as exc:
                 if database_unavailable(exc):
+                    DATABASE_ERRORS.inc(1, "background")
                     if time.monotonic() - logged >= OUTAGE_LOG_EVERY:
                         logged = time.monotonic()
                         log.warning("hub task %s: database unavailable (%s)", name, describe(exc))

@@ -22,6 +22,8 @@ from contextlib import suppress
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from townhall.metrics import BROKER_RECONNECTS
+
 from .broker import OnMessage, OnReset
 from .channels import Channels
 from .rate_limits import LocalCounters
@@ -117,6 +119,7 @@ class RedisBroker:
                     log.warning("redis subscription lost (%s); reconnecting", exc)
                 self.connected = False
                 self.reconnects += 1
+                BROKER_RECONNECTS.inc()
             finally:
                 with suppress(Exception):
                     await pubsub.aclose()

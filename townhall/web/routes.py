@@ -55,6 +55,7 @@ def _routes() -> list[BaseRoute]:
         Route("/healthz", api.health, name="health"),
         Route("/livez", operations.livez, name="livez"),
         Route("/readyz", operations.readyz, name="readyz"),
+        Route("/metrics", operations.prometheus_metrics, name="metrics"),
         Route("/openapi.json", openapi.openapi_json, name="openapi"),
         Route("/api/events", api.list_events, name="api_events"),
         Route("/api/events/{slug}", api.show_event, name="api_event"),
