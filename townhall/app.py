@@ -39,6 +39,7 @@ from townhall.settings import Settings, load_settings
 from townhall.shutdown import close_sockets_first
 from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
+from townhall.web.request_ids import RequestIds
 from townhall.web.routes import build_routes
 from townhall.web.security import SecurityHeaders
 from townhall.web.services import Services
@@ -158,6 +159,7 @@ def create_app(
         routes=build_routes(),
         middleware=[
             Middleware(KeepRawSend),
+            Middleware(RequestIds),
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
             Middleware(SecurityHeaders, origins=settings.origins),
             Middleware(OriginCheck, origins=settings.origins),

@@ -40,6 +40,7 @@ class Settings:
     # addresses or networks; * for any): each client then counts as its own address.
     forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
     log_level: str = "info"
+    log_format: str = "text"  # or json: one object per line (townhall/log_format.py)
     room_opens_minutes_before: int = 15
     replay_window: int = 1000
     ws_max_message_bytes: int = 64 * 1024
@@ -226,6 +227,10 @@ def load_settings(
         if level not in {"critical", "error", "warning", "info", "debug"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL: expected debug, info, warning or error")
         values["log_level"] = level
+    if (raw := get("LOG_FORMAT")) is not None:
+        if raw.lower() not in {"text", "json"}:
+            raise SettingsError(f"{PREFIX}LOG_FORMAT: expected text or json")
+        values["log_format"] = raw.lower()
     for key, low, high in (
         ("ROOM_OPENS_MINUTES_BEFORE", 0, 24 * 60),
         ("REPLAY_WINDOW", 1, 1_000_000),

@@ -14,6 +14,7 @@ from collections import deque
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from townhall.log_format import CONNECTION_ID
 from townhall.metrics import DATABASE_ERRORS, RATE_LIMITED
 from townhall.platform.errors import DomainError, RateLimited
 from townhall.platform.outage import RETRY_AFTER, database_unavailable, describe
@@ -53,6 +54,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         burst=settings.ws_command_burst,
         identity=identity,
     )
+    CONNECTION_ID.set(connection.id)  # on every log line of this connection's task
     connection.start(direct=settings.ws_direct_writes)
     hub.register(connection)
     connection.send(hello(connection.id, {"events": sorted(identity.participants)}))
@@ -79,6 +81,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                 while junk and junk[0] < now - JUNK_WINDOW:
                     junk.popleft()
                 if len(junk) >= settings.ws_junk_limit:
+                    log.info("closing with %s: too many invalid messages", CLOSE_POLICY)
                     connection.close(CLOSE_POLICY, "too many invalid messages")
                 continue
             wait = connection.bucket.take()
