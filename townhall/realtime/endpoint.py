@@ -12,6 +12,7 @@ import logging
 import time
 from collections import deque
 
+from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from townhall.log_format import CONNECTION_ID
@@ -44,6 +45,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     if origin not in settings.origins:
         log.info("refused WebSocket from origin %r", origin)
         await websocket.close(code=CLOSE_POLICY)
+        return
+    if hub.draining:
+        # Stopping: refuse the handshake (503), so a proxy retries it on another process.
+        await websocket.send_denial_response(
+            Response("stopping: connect again", status_code=503, headers={"Retry-After": "1"})
+        )
         return
     identity = read_identity(websocket.cookies, settings.secret_key)
     await websocket.accept()

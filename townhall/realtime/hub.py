@@ -59,6 +59,9 @@ class Hub:
     viewers: ViewerResolution
     services: dict[str, Any] = field(default_factory=dict)  # votes, access (by name)
     connections: set[Connection] = field(default_factory=set)
+    # Stopping (SIGTERM): new WebSockets are refused with HTTP 503, so a proxy passes them on
+    # to another process instead of to one about to close them (townhall/shutdown.py).
+    draining: bool = False
     reset_listeners: list[Callable[[], Any]] = field(default_factory=list)
     _loops: list[tuple[Loop, str]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)

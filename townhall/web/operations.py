@@ -43,6 +43,8 @@ async def readyz(request: Request) -> Response:
     if services.settings.redis_enabled:
         checks["redis"] = services.hub.broker.ping()
     results = dict(zip(checks, await asyncio.gather(*map(_check, checks.values())), strict=True))
+    if services.hub.draining:  # stopping: take it out of rotation before it closes
+        results["process"] = {"ok": False, "error": "stopping"}
     ready = all(result["ok"] for result in results.values())
     return JSONResponse(
         {"ready": ready, "checks": results}, status_code=200 if ready else 503, headers=NO_STORE
