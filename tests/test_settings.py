@@ -29,6 +29,7 @@ def test_load_settings_defaults_without_variables() -> None:
         database_url="sqlite+aiosqlite:///./townhall.db",
         redis_url=None,
         redis_prefix="townhall",
+        redis_cluster=False,
         secret_key=settings.secret_key,
         public_url="http://127.0.0.1:8000",
         host="127.0.0.1",
@@ -63,6 +64,7 @@ def test_load_settings_every_variable_given() -> None:
         DATABASE_URL="postgresql://townhall@db.internal/townhall",
         REDIS_URL="redis://cache.internal:6379/2",
         REDIS_PREFIX="th-prod",
+        REDIS_CLUSTER="true",
         SECRET_KEY=SECRET,
         PUBLIC_URL="https://events.example.org/",
         HOST="0.0.0.0",
@@ -90,6 +92,7 @@ def test_load_settings_every_variable_given() -> None:
         database_url="postgresql+asyncpg://townhall@db.internal/townhall",
         redis_url="redis://cache.internal:6379/2",
         redis_prefix="th-prod",
+        redis_cluster=True,
         secret_key=SECRET,
         public_url="https://events.example.org",
         host="0.0.0.0",
@@ -134,6 +137,7 @@ def test_load_settings_every_variable_given() -> None:
         ("FORWARDED_ALLOW_IPS", "10.0.0.1, proxy.internal"),
         ("LOG_LEVEL", "loud"),
         ("LOG_FORMAT", "xml"),
+        ("REDIS_CLUSTER", "maybe"),
         ("ROOM_OPENS_MINUTES_BEFORE", "-1"),
         ("ROOM_OPENS_MINUTES_BEFORE", "1441"),
         ("REPLAY_WINDOW", "0"),
@@ -315,3 +319,18 @@ def test_several_workers_without_redis_are_refused() -> None:
         ).workers
         == 2
     )
+
+
+def test_redis_cluster_needs_a_node_url() -> None:
+    from townhall.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"TOWNHALL_REDIS_CLUSTER": "true"}, dotenv=None)
+    assert str(caught.value) == (
+        "TOWNHALL_REDIS_CLUSTER: set TOWNHALL_REDIS_URL to a node of the cluster too"
+    )
+    settings = load_settings(
+        {"TOWNHALL_REDIS_CLUSTER": "yes", "TOWNHALL_REDIS_URL": "redis://127.0.0.1:7000"},
+        dotenv=None,
+    )
+    assert (settings.redis_cluster, settings.redis_url) == (True, "redis://127.0.0.1:7000")

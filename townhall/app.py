@@ -52,7 +52,9 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def make_broker(settings: Settings) -> Broker:
     if settings.redis_url:
-        return RedisBroker(settings.redis_url, prefix=settings.redis_prefix)
+        return RedisBroker(
+            settings.redis_url, prefix=settings.redis_prefix, cluster=settings.redis_cluster
+        )
     return MemoryBroker()
 
 

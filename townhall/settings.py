@@ -28,6 +28,8 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///./townhall.db"
     redis_url: str | None = None
     redis_prefix: str = "townhall"
+    # TOWNHALL_REDIS_URL names one node of a Redis Cluster (7+); rooms use sharded pub/sub.
+    redis_cluster: bool = False
     secret_key: str = field(default="", repr=False)
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
@@ -193,6 +195,8 @@ def load_settings(
         values["database_url"] = _parse_database_url(PREFIX + "DATABASE_URL", raw)
     if (raw := get("REDIS_URL")) is not None:
         values["redis_url"] = _parse_url(PREFIX + "REDIS_URL", raw, ("redis", "rediss", "unix"))
+    if (raw := get("REDIS_CLUSTER")) is not None:
+        values["redis_cluster"] = _parse_bool(PREFIX + "REDIS_CLUSTER", raw)
     if (raw := get("REDIS_PREFIX")) is not None:
         values["redis_prefix"] = raw
     if (raw := get("SECRET_KEY")) is not None:
@@ -254,6 +258,10 @@ def load_settings(
         raise SettingsError(
             f"{PREFIX}WORKERS: several processes share live rooms through Redis; "
             f"set {PREFIX}REDIS_URL too"
+        )
+    if values.get("redis_cluster") and "redis_url" not in values:
+        raise SettingsError(
+            f"{PREFIX}REDIS_CLUSTER: set {PREFIX}REDIS_URL to a node of the cluster too"
         )
     if "secret_key" not in values:
         # A random key per start is safe but logs everybody out on restart; production sets it.
