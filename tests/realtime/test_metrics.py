@@ -141,3 +141,41 @@ def test_every_metric_is_named_by_prometheus_conventions() -> None:
     assert Tally(names).most_common(1)[0][1] == 1
     assert [n for n in names if not n.startswith("townhall_")] == []
     assert [n for n in names if not (n.endswith("_total") or n.endswith("_seconds"))] == []
+
+
+async def test_metrics_count_refusals_and_broker_reconnects(production: Stack) -> None:
+    redis_server = production.redis_server()  # a Redis of its own, to restart
+    redis_server.start()
+    await redis_server.ready()
+    server = production.server(
+        "a",
+        redis_url=redis_server.url,
+        settings={"TOWNHALL_WS_COMMAND_BURST": "3", "TOWNHALL_WS_COMMANDS_PER_SECOND": "1"},
+    )
+    await production.start(server)
+    flooder = await production.audience(server, "Flooder")
+    before = await scrape(server)
+
+    for n in range(8):
+        await flooder.send({"type": "ping", "ref": f"flood-{n}"})
+    await flooder.wait_until(
+        lambda c: len([m for m in c.messages if m.get("ref", "").startswith("flood-")]) == 8,
+        10,
+        "an answer to every ping",
+    )
+    refused = [m for m in flooder.messages if m.get("code") == "rate_limited"]
+    redis_server.kill()
+    await server.wait_health(lambda h: not h["connected"], "disconnected", within=20)
+    redis_server.start()
+    await redis_server.ready()
+    health = await server.wait_health(lambda h: h["connected"], "reconnected", within=30)
+    after = await scrape(server)
+
+    assert 4 <= len(refused) <= 5  # a burst of 3, then one a second
+    assert moved(
+        before, after, "townhall_rate_limit_refusals_total", "townhall_broker_reconnects_total"
+    ) == {
+        'townhall_rate_limit_refusals_total{code="rate_limited"}': len(refused),
+        "townhall_broker_reconnects_total": health["reconnects"],
+    }
+    assert health["reconnects"] >= 1
