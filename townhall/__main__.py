@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from townhall.log_format import TEXT_FORMAT, logging_config
+from townhall.log_format import TEXT_FORMAT, logging_config, quiet_chatty_loggers
 from townhall.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("townhall")
@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.config.dictConfig(log_config(settings))
     else:
         logging.basicConfig(level=settings.log_level.upper(), format=TEXT_FORMAT)
+        quiet_chatty_loggers(settings.log_level)
     handler: Callable[[Settings, argparse.Namespace], int] = args.handler
     try:
         return handler(settings, args)

@@ -10,7 +10,8 @@ lines add ``client``, ``method``, ``path`` and ``status``.
 
 Invitation tokens in paths are redacted in every field (:mod:`townhall.logging_filters`).
 Townhall never logs question text or cookies; the loggers that would at ``debug`` (SQL
-parameters, WebSocket frames) are held at ``warning`` whatever ``TOWNHALL_LOG_LEVEL`` says.
+parameters, WebSocket frames) are held at ``warning`` whatever ``TOWNHALL_LOG_LEVEL`` says, and
+the WebSocket wire trace uvicorn logs at ``debug`` is dropped (:class:`HideWire`).
 
 This module imports nothing of Townhall but the redaction pattern, so every layer may set the
 context variables.
@@ -72,6 +73,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class HideWire(logging.Filter):
+    """Drops the WebSocket library's wire trace (``< TEXT '…'``, ``< cookie: …``, ``> CLOSE
+    …``), which uvicorn sends to ``uvicorn.error`` at ``debug``: it carries cookies and
+    question text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno <= logging.DEBUG
+            and isinstance(record.msg, str)
+            and record.msg[:2] in ("< ", "> ", "= ")
+        )
+
+
+def quiet_level(level: str) -> int:
+    return max(logging.WARNING, logging.getLevelName(level.upper()))
+
+
+def quiet_chatty_loggers(level: str) -> None:
+    """Text mode: the loggers of :data:`QUIET` at ``warning`` at least and the wire trace
+    dropped, as in JSON mode."""
+    for name in QUIET:
+        logging.getLogger(name).setLevel(quiet_level(level))
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(HideWire())
+
+
 def logging_config(*, level: str, json_format: bool, process: str = "") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for the process and for uvicorn (``log_config``): the
     same handler for Townhall's loggers, uvicorn's and anything else that propagates."""
@@ -80,15 +107,17 @@ def logging_config(*, level: str, json_format: bool, process: str = "") -> dict[
         formatter = {"()": "townhall.log_format.JsonFormatter", "process": process}
     else:
         formatter = {"format": TEXT_FORMAT}
-    quiet = max(logging.WARNING, logging.getLevelName(level.upper()))
+    quiet = quiet_level(level)
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
+        "filters": {"hide_wire": {"()": "townhall.log_format.HideWire"}},
         "handlers": {
             "default": {
                 "class": "logging.StreamHandler",
                 "formatter": "default",
+                "filters": ["hide_wire"],
                 "stream": "ext://sys.stderr",
             }
         },

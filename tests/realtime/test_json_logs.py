@@ -16,7 +16,13 @@ QUESTION = "Quelle est la zxqv question secrète des maires ?"
 
 async def test_json_logs_one_object_per_line(embedded: Stack) -> None:
     server = embedded.server(
-        "a", now=MORNING, settings={"TOWNHALL_LOG_FORMAT": "json", "TOWNHALL_WS_JUNK_LIMIT": "3"}
+        "a",
+        now=MORNING,
+        settings={
+            "TOWNHALL_LOG_FORMAT": "json",
+            "TOWNHALL_LOG_LEVEL": "debug",  # what is quiet at debug is quiet at info
+            "TOWNHALL_WS_JUNK_LIMIT": "3",
+        },
     )
     await embedded.start(server)
     room = embedded.rooms[WORKSHOP_1]
