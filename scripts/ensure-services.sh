@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Make sure what the test suite needs is here: PostgreSQL on 127.0.0.1:5432 (postgres user,
-# trust auth), Redis on 127.0.0.1:6379 and Chromium at /usr/bin/chromium.
+# trust auth), Redis on 127.0.0.1:6379 (redis-server 7 or later: the cluster tests use
+# sharded pub/sub), Chromium at /usr/bin/chromium and the nginx binary (the topology tests
+# run their own nginx in front of two app processes).
 #
 # Idempotent: a service that answers is left alone. One that does not is started, and
 # installed from Debian's packages first if missing (only as root). Every step is printed;
@@ -158,6 +160,25 @@ ensure_chromium() {
 	say "Chromium: $("$CHROMIUM" --version 2>/dev/null || echo "at $CHROMIUM")"
 }
 
+# --- nginx ------------------------------------------------------------------------------
+
+NGINX=/usr/sbin/nginx
+
+ensure_nginx() {
+	if [ ! -x "$NGINX" ]; then
+		say "nginx is not installed"
+		apt_install nginx-light
+		[ -x "$NGINX" ] || fail "nginx is still missing at $NGINX after apt-get install nginx-light"
+		# The package may have started its own server on port 80; the tests run their own.
+		if [ -s /run/nginx.pid ]; then
+			say "stopping the nginx the package started (nginx -s quit)"
+			"$NGINX" -s quit || true
+		fi
+	fi
+	say "nginx: $("$NGINX" -v 2>&1)"
+}
+
 ensure_postgres
 ensure_redis
 ensure_chromium
+ensure_nginx

@@ -29,6 +29,7 @@ def test_load_settings_defaults_without_variables() -> None:
         database_url="sqlite+aiosqlite:///./townhall.db",
         redis_url=None,
         redis_prefix="townhall",
+        redis_cluster=False,
         secret_key=settings.secret_key,
         public_url="http://127.0.0.1:8000",
         host="127.0.0.1",
@@ -39,6 +40,7 @@ def test_load_settings_defaults_without_variables() -> None:
         allowed_hosts=("*",),
         forwarded_allow_ips=("127.0.0.1",),
         log_level="info",
+        log_format="text",
         room_opens_minutes_before=15,
         replay_window=1000,
         ws_max_message_bytes=65536,
@@ -63,6 +65,7 @@ def test_load_settings_every_variable_given() -> None:
         DATABASE_URL="postgresql://townhall@db.internal/townhall",
         REDIS_URL="redis://cache.internal:6379/2",
         REDIS_PREFIX="th-prod",
+        REDIS_CLUSTER="true",
         SECRET_KEY=SECRET,
         PUBLIC_URL="https://events.example.org/",
         HOST="0.0.0.0",
@@ -73,6 +76,7 @@ def test_load_settings_every_variable_given() -> None:
         ALLOWED_HOSTS="events.example.org, 127.0.0.1",
         FORWARDED_ALLOW_IPS="10.0.0.0/8, 192.0.2.7,::1",
         LOG_LEVEL="DEBUG",
+        LOG_FORMAT="JSON",
         ROOM_OPENS_MINUTES_BEFORE="30",
         REPLAY_WINDOW="500",
         WS_MAX_MESSAGE_BYTES="2048",
@@ -90,6 +94,7 @@ def test_load_settings_every_variable_given() -> None:
         database_url="postgresql+asyncpg://townhall@db.internal/townhall",
         redis_url="redis://cache.internal:6379/2",
         redis_prefix="th-prod",
+        redis_cluster=True,
         secret_key=SECRET,
         public_url="https://events.example.org",
         host="0.0.0.0",
@@ -100,6 +105,7 @@ def test_load_settings_every_variable_given() -> None:
         allowed_hosts=("events.example.org", "127.0.0.1"),
         forwarded_allow_ips=("10.0.0.0/8", "192.0.2.7", "::1"),
         log_level="debug",
+        log_format="json",
         room_opens_minutes_before=30,
         replay_window=500,
         ws_max_message_bytes=2048,
@@ -133,6 +139,8 @@ def test_load_settings_every_variable_given() -> None:
         ("ALLOWED_ORIGINS", "https://ok.example.org,not-a-url"),
         ("FORWARDED_ALLOW_IPS", "10.0.0.1, proxy.internal"),
         ("LOG_LEVEL", "loud"),
+        ("LOG_FORMAT", "xml"),
+        ("REDIS_CLUSTER", "maybe"),
         ("ROOM_OPENS_MINUTES_BEFORE", "-1"),
         ("ROOM_OPENS_MINUTES_BEFORE", "1441"),
         ("REPLAY_WINDOW", "0"),
@@ -315,3 +323,18 @@ def test_several_workers_without_redis_are_refused() -> None:
         ).workers
         == 2
     )
+
+
+def test_redis_cluster_needs_a_node_url() -> None:
+    from townhall.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"TOWNHALL_REDIS_CLUSTER": "true"}, dotenv=None)
+    assert str(caught.value) == (
+        "TOWNHALL_REDIS_CLUSTER: set TOWNHALL_REDIS_URL to a node of the cluster too"
+    )
+    settings = load_settings(
+        {"TOWNHALL_REDIS_CLUSTER": "yes", "TOWNHALL_REDIS_URL": "redis://127.0.0.1:7000"},
+        dotenv=None,
+    )
+    assert (settings.redis_cluster, settings.redis_url) == (True, "redis://127.0.0.1:7000")

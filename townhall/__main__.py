@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.config
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+from townhall.log_format import TEXT_FORMAT, logging_config, quiet_chatty_loggers
 from townhall.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("townhall")
@@ -26,14 +29,24 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"townhall: invalid setting: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if settings.log_format == "json":
+        logging.config.dictConfig(log_config(settings))
+    else:
+        logging.basicConfig(level=settings.log_level.upper(), format=TEXT_FORMAT)
+        quiet_chatty_loggers(settings.log_level)
     handler: Callable[[Settings, argparse.Namespace], int] = args.handler
     try:
         return handler(settings, args)
     except KeyboardInterrupt:
         return 130
+
+
+def log_config(settings: Settings) -> dict[str, Any]:
+    return logging_config(
+        level=settings.log_level,
+        json_format=settings.log_format == "json",
+        process=settings.process_name,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,6 +158,9 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
 
         upgrade(settings.database_url)
         run_async(setup_demo(settings))
+    extra: dict[str, Any] = {}
+    if settings.log_format == "json":  # else uvicorn's own format, as before
+        extra["log_config"] = log_config(settings)
     uvicorn.run(
         "townhall.app:app_from_environment",
         factory=True,
@@ -160,6 +176,7 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
         forwarded_allow_ips=list(settings.forwarded_allow_ips),
         log_level=settings.log_level,
         workers=settings.workers if settings.workers > 1 else None,
+        **extra,
     )
     return 0
 

@@ -41,6 +41,7 @@ from townhall.shutdown import close_sockets_first
 from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
 from townhall.web.i18n import LanguageMiddleware, load_catalogues
+from townhall.web.request_ids import RequestIds
 from townhall.web.routes import build_routes
 from townhall.web.security import SecurityHeaders
 from townhall.web.services import Services
@@ -53,7 +54,9 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def make_broker(settings: Settings) -> Broker:
     if settings.redis_url:
-        return RedisBroker(settings.redis_url, prefix=settings.redis_prefix)
+        return RedisBroker(
+            settings.redis_url, prefix=settings.redis_prefix, cluster=settings.redis_cluster
+        )
     return MemoryBroker()
 
 
@@ -173,6 +176,7 @@ def create_app(
         routes=build_routes(),
         middleware=[
             Middleware(KeepRawSend),
+            Middleware(RequestIds),
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
             Middleware(SecurityHeaders, origins=settings.origins),
             Middleware(LanguageMiddleware, catalogues=catalogues),

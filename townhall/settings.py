@@ -28,6 +28,8 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///./townhall.db"
     redis_url: str | None = None
     redis_prefix: str = "townhall"
+    # TOWNHALL_REDIS_URL names one node of a Redis Cluster (7+); rooms use sharded pub/sub.
+    redis_cluster: bool = False
     secret_key: str = field(default="", repr=False)
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
@@ -40,6 +42,7 @@ class Settings:
     # addresses or networks; * for any): each client then counts as its own address.
     forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
     log_level: str = "info"
+    log_format: str = "text"  # or json: one object per line (townhall/log_format.py)
     room_opens_minutes_before: int = 15
     replay_window: int = 1000
     ws_max_message_bytes: int = 64 * 1024
@@ -194,6 +197,8 @@ def load_settings(
         values["database_url"] = _parse_database_url(PREFIX + "DATABASE_URL", raw)
     if (raw := get("REDIS_URL")) is not None:
         values["redis_url"] = _parse_url(PREFIX + "REDIS_URL", raw, ("redis", "rediss", "unix"))
+    if (raw := get("REDIS_CLUSTER")) is not None:
+        values["redis_cluster"] = _parse_bool(PREFIX + "REDIS_CLUSTER", raw)
     if (raw := get("REDIS_PREFIX")) is not None:
         values["redis_prefix"] = raw
     if (raw := get("SECRET_KEY")) is not None:
@@ -228,6 +233,10 @@ def load_settings(
         if level not in {"critical", "error", "warning", "info", "debug"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL: expected debug, info, warning or error")
         values["log_level"] = level
+    if (raw := get("LOG_FORMAT")) is not None:
+        if raw.lower() not in {"text", "json"}:
+            raise SettingsError(f"{PREFIX}LOG_FORMAT: expected text or json")
+        values["log_format"] = raw.lower()
     for key, low, high in (
         ("ROOM_OPENS_MINUTES_BEFORE", 0, 24 * 60),
         ("REPLAY_WINDOW", 1, 1_000_000),
@@ -252,6 +261,10 @@ def load_settings(
         raise SettingsError(
             f"{PREFIX}WORKERS: several processes share live rooms through Redis; "
             f"set {PREFIX}REDIS_URL too"
+        )
+    if values.get("redis_cluster") and "redis_url" not in values:
+        raise SettingsError(
+            f"{PREFIX}REDIS_CLUSTER: set {PREFIX}REDIS_URL to a node of the cluster too"
         )
     if "secret_key" not in values:
         # A random key per start is safe but logs everybody out on restart; production sets it.

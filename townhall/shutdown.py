@@ -78,8 +78,10 @@ def close_sockets_first(hub: Hub, *, grace: float = 5.0) -> Iterator[None]:
 
 
 async def drain(hub: Hub, grace: float) -> None:
-    """Close every connection with 1001 (new ones too) until none is left or ``grace`` ends."""
+    """Close every connection with 1001 until none is left or ``grace`` ends; handshakes that
+    arrive meanwhile are refused with 503 (and any that slipped in are closed too)."""
     deadline = time.monotonic() + grace
+    hub.draining = True  # new WebSockets get 503 (a proxy tries another process); /readyz 503
     while connections := hub.connections_where(lambda _connection: True):
         for connection in connections:
             connection.close(CLOSE_GOING_AWAY, "server restarting: reconnect")

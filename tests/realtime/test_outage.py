@@ -88,6 +88,7 @@ async def test_database_outage_is_unavailable_then_recovers(production: Stack) -
         live = await get(server, "/livez")
         join = await client.request("room.join", room=production.rooms[WORKSHOP_2], within=15)
         pong = await client.request("ping")
+        metrics = await get(server, "/metrics")
     finally:
         await bring_database_back(name)
 
@@ -112,6 +113,16 @@ async def test_database_outage_is_unavailable_then_recovers(production: Stack) -
     assert (live.status_code, live.json()) == (200, {"live": True})
     assert join == {"type": "error", "ref": ANY, **UNAVAILABLE}
     assert pong == {"type": "pong", "ref": ANY}
+    # /metrics answers without the database (rooms by state left out) and counts the outage
+    # where it was met: the API call and the page over HTTP, the join over the WebSocket.
+    counted = [
+        line for line in metrics.text.splitlines() if line.startswith("townhall_database_errors")
+    ]
+    assert (metrics.status_code, "townhall_rooms{" in metrics.text) == (200, False)
+    assert [line for line in counted if 'where="background"' not in line] == [
+        'townhall_database_errors_total{where="http"} 2',
+        'townhall_database_errors_total{where="websocket"} 1',
+    ]
 
     async def ready_again():
         response = await get(server, "/readyz")

@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 from starlette.websockets import WebSocket, WebSocketState
 
+from townhall.metrics import SLOW_CONSUMER_CLOSES
 from townhall.platform.viewers import Viewer
 
 from .frames import Outbound
@@ -113,6 +114,7 @@ class Connection:
         pending = self._writer.pending()
         if pending and pending + len(out) > self.budget:
             log.info("connection %s fell behind; closing with %s", self.id, CLOSE_TOO_SLOW)
+            SLOW_CONSUMER_CLOSES.inc()
             self.close(CLOSE_TOO_SLOW, "too slow: reconnect and resume")
             return False
         self._writer.write(out)

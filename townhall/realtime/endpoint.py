@@ -12,8 +12,11 @@ import logging
 import time
 from collections import deque
 
+from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from townhall.log_format import CONNECTION_ID
+from townhall.metrics import DATABASE_ERRORS, RATE_LIMITED
 from townhall.platform.errors import DomainError, RateLimited
 from townhall.platform.outage import RETRY_AFTER, database_unavailable, describe
 
@@ -43,6 +46,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         log.info("refused WebSocket from origin %r", origin)
         await websocket.close(code=CLOSE_POLICY)
         return
+    if hub.draining:
+        # Stopping: refuse the handshake (503), so a proxy retries it on another process.
+        await websocket.send_denial_response(
+            Response("stopping: connect again", status_code=503, headers={"Retry-After": "1"})
+        )
+        return
     identity = read_identity(websocket.cookies, settings.secret_key)
     await websocket.accept()
     connection = Connection(
@@ -52,6 +61,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         burst=settings.ws_command_burst,
         identity=identity,
     )
+    CONNECTION_ID.set(connection.id)  # on every log line of this connection's task
     connection.start(direct=settings.ws_direct_writes)
     hub.register(connection)
     connection.send(hello(connection.id, {"events": sorted(identity.participants)}))
@@ -78,11 +88,13 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                 while junk and junk[0] < now - JUNK_WINDOW:
                     junk.popleft()
                 if len(junk) >= settings.ws_junk_limit:
+                    log.info("closing with %s: too many invalid messages", CLOSE_POLICY)
                     connection.close(CLOSE_POLICY, "too many invalid messages")
                 continue
             wait = connection.bucket.take()
             if wait:
                 exc = RateLimited("too many messages; slow down", retry_after=round(wait, 3))
+                RATE_LIMITED.inc(1, exc.code)
                 connection.send(
                     error(command.ref, exc.code, exc.message, retry_after=exc.retry_after)
                 )
@@ -90,10 +102,13 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             try:
                 data = await dispatch(hub, connection, command)
             except DomainError as exc:
+                if isinstance(exc, RateLimited):
+                    RATE_LIMITED.inc(1, exc.code)
                 connection.send(error(command.ref, exc.code, exc.message, **exc.details))
                 continue
             except Exception as exc:
                 if database_unavailable(exc):  # an outage, not a bug: the client retries
+                    DATABASE_ERRORS.inc(1, "websocket")
                     log.warning(
                         "%s: database unavailable: %s", command.__class__.__name__, describe(exc)
                     )

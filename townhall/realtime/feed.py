@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
@@ -27,6 +28,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from townhall.metrics import EVENTS_DELIVERED, FANOUT_LATENCY, RESUMES
 from townhall.platform import room_log, rooms
 from townhall.platform.room_log import LoggedEvent
 from townhall.platform.viewers import Viewer
@@ -173,6 +175,9 @@ class RoomFeed:
             self._advance(seq)
             return
         self._deliver(event)
+        published = body.get("t")
+        if isinstance(published, float):
+            FANOUT_LATENCY.observe(max(0.0, time.time() - published))
 
     async def _repair(self, until: int | None = None) -> None:
         async with self.config.sessionmaker() as db:
@@ -261,6 +266,7 @@ class RoomFeed:
             for connection in list(self._recipients(event)):
                 count += connection.send(message)
         self.delivered += count
+        EVENTS_DELIVERED.inc(count)
         self._advance(event.seq)
         self.config.on_event(event)
 
@@ -319,10 +325,13 @@ class RoomFeed:
         if since is not None and since.epoch == self.epoch:
             await self._reach(since.seq)
             if await self._resume(connection, viewer, since):
+                RESUMES.inc(1, "resumed", "")
                 return
             reason = "window"
         elif since is not None:
             reason = "epoch"
+        if since is not None:
+            RESUMES.inc(1, "snapshot", reason or "")
         await self._from_snapshot(connection, viewer, reason)
 
     async def _resume(self, connection: Connection, viewer: Viewer, since: Since) -> bool:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from townhall.metrics import EVENTS_PUBLISHED
 from townhall.platform.models import Room
 from townhall.platform.room_log import LoggedEvent
 from townhall.platform.viewers import Viewer
@@ -107,10 +109,12 @@ class Feeds:
     async def publish(self, events: list[LoggedEvent]) -> None:
         """Call after commit."""
         for event in events:
+            EVENTS_PUBLISHED.inc()
+            published = time.time()  # for the fan-out latency (wall clock: across processes)
             feed = self.open.get(event.room_id)
             if feed is not None:
-                feed.offer(envelope(event, with_content=True))
-            payload = encoder.encode(envelope(event, with_content=False))
+                feed.offer({**envelope(event, with_content=True), "t": published})
+            payload = encoder.encode({**envelope(event, with_content=False), "t": published})
             try:
                 await self.broker.publish(self.channels.room(event.room_id), payload)
             except Exception as exc:

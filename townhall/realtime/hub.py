@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from townhall.metrics import DATABASE_ERRORS
 from townhall.platform.clock import Clock
 from townhall.platform.outage import database_unavailable, describe
 from townhall.platform.room_log import LoggedEvent
@@ -58,6 +59,9 @@ class Hub:
     viewers: ViewerResolution
     services: dict[str, Any] = field(default_factory=dict)  # votes, access (by name)
     connections: set[Connection] = field(default_factory=set)
+    # Stopping (SIGTERM): new WebSockets are refused with HTTP 503, so a proxy passes them on
+    # to another process instead of to one about to close them (townhall/shutdown.py).
+    draining: bool = False
     reset_listeners: list[Callable[[], Any]] = field(default_factory=list)
     _loops: list[tuple[Loop, str]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -100,6 +104,7 @@ class Hub:
                 raise
             except Exception as exc:
                 if database_unavailable(exc):
+                    DATABASE_ERRORS.inc(1, "background")
                     if time.monotonic() - logged >= OUTAGE_LOG_EVERY:
                         logged = time.monotonic()
                         log.warning("hub task %s: database unavailable (%s)", name, describe(exc))

@@ -6,6 +6,17 @@ module guarantees is that the subscription comes back: a reconnect loop with jit
 backoff, and a watchdog that publishes a heartbeat to itself and reconnects when the
 heartbeat stops arriving (a subscription that died silently). After every (re)subscription
 ``on_reset`` runs, so the hub re-reads whatever it may have missed.
+
+**Redis Cluster** (``cluster=True``, ``TOWNHALL_REDIS_CLUSTER``): every channel is a *sharded*
+channel (``SPUBLISH``/``SSUBSCRIBE``, Redis 7), owned by the node that owns its hash slot, so a
+room's events go to one node and not, as classic pub/sub in a cluster does, to every node of
+the cluster. Rooms spread over the nodes by their channel names; the control channel (a few
+notices a minute) and each process's heartbeat channel are sharded channels too, each on its
+one node. redis-py's cluster pub/sub keeps one connection per node the process subscribes on
+and follows slots that move. The watchdog hears its heartbeat through one node; a connection
+to another node that fails raises and reconnects everything, and one that goes silent is
+covered, as every lost message is, by the hub's sweep (at most 2 s late). Presence entries and
+rate-limit counters are single keys, so they work unchanged on a cluster.
 """
 
 from __future__ import annotations
@@ -18,9 +29,12 @@ import secrets
 import socket
 import time
 from contextlib import suppress
+from typing import Any
 
 import redis.asyncio as redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
+
+from townhall.metrics import BROKER_RECONNECTS
 
 from .broker import OnMessage, OnReset
 from .channels import Channels
@@ -29,6 +43,7 @@ from .rate_limits import LocalCounters
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 1.0
+READ_WAIT = 0.2  # seconds one read waits for a message before pending (un)subscriptions run
 WATCHDOG_AFTER = 5.0
 BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
 
@@ -38,11 +53,18 @@ class WatchdogExpired(Exception):
 
 
 class RedisBroker:
-    def __init__(self, url: str, *, prefix: str) -> None:
+    def __init__(self, url: str, *, prefix: str, cluster: bool = False) -> None:
         self.url = url
+        self.cluster = cluster
         self.channels = Channels(prefix)
         self.process_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-        self.redis = redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self.redis: redis.Redis | redis.RedisCluster
+        if cluster:
+            self.redis = redis.RedisCluster.from_url(
+                url, socket_connect_timeout=2, socket_timeout=5
+            )
+        else:
+            self.redis = redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self._subscribed: set[str] = {self.channels.heartbeat(self.process_id)}
         self._ops: asyncio.Queue[tuple[str, str, asyncio.Future[None]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -74,7 +96,25 @@ class RedisBroker:
             # Don't make every command wait for a dead Redis: the log has the event, and the
             # other processes' sweeps deliver it.
             raise ConnectionError("redis is unreachable; not published")
-        await self.redis.publish(channel, payload)
+        await self._publish(channel, payload)
+
+    async def _publish(self, channel: str, payload: bytes) -> None:
+        if self.cluster:
+            await self.redis.spublish(channel, payload)
+        else:
+            await self.redis.publish(channel, payload)
+
+    async def _subscribe(self, pubsub: Any, *channels: str) -> None:
+        if self.cluster:
+            await pubsub.ssubscribe(*channels)
+        else:
+            await pubsub.subscribe(*channels)
+
+    async def _unsubscribe(self, pubsub: Any, channel: str) -> None:
+        if self.cluster:
+            await pubsub.sunsubscribe(channel)
+        else:
+            await pubsub.unsubscribe(channel)
 
     async def subscribe(self, channel: str) -> None:
         await self._op("subscribe", channel)
@@ -98,11 +138,13 @@ class RedisBroker:
         while True:
             pubsub = self.redis.pubsub()
             try:
+                if self.cluster:
+                    await self.redis.initialize()  # learn (again) which node owns which slot
                 # Pending operations are covered by subscribing to the whole current set.
                 while not self._ops.empty():
                     _, _, done = self._ops.get_nowait()
                     _settle(done)
-                await pubsub.subscribe(*sorted(self._subscribed))
+                await self._subscribe(pubsub, *sorted(self._subscribed))
                 self.connected = True
                 self._last_beat = time.monotonic()
                 backoff = BACKOFF_MIN
@@ -112,43 +154,87 @@ class RedisBroker:
                 await self._read(pubsub)
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError, WatchdogExpired) as exc:
+            except (RedisError, RedisClusterException, OSError, WatchdogExpired) as exc:
                 if self.connected:
                     log.warning("redis subscription lost (%s); reconnecting", exc)
                 self.connected = False
                 self.reconnects += 1
+                BROKER_RECONNECTS.inc()
             finally:
                 with suppress(Exception):
                     await pubsub.aclose()
             await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
             backoff = min(backoff * 2, BACKOFF_MAX)
 
-    async def _read(self, pubsub: redis.client.PubSub) -> None:
-        heartbeat = self.channels.heartbeat(self.process_id)
+    async def _read(self, pubsub: Any) -> None:
+        if self.cluster:
+            await self._read_cluster(pubsub)
+            return
         while True:
-            while not self._ops.empty():
-                op, channel, done = self._ops.get_nowait()
-                if op == "subscribe":
-                    await pubsub.subscribe(channel)
-                else:
-                    await pubsub.unsubscribe(channel)
-                _settle(done)
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
-            if message is not None and message["type"] == "message":
-                channel = message["channel"].decode()
-                if channel == heartbeat:
-                    self._last_beat = time.monotonic()
-                elif self._on_message is not None:
-                    self._on_message(channel, message["data"])
-            if time.monotonic() - self._last_beat > WATCHDOG_AFTER:
-                raise WatchdogExpired(f"no heartbeat for {WATCHDOG_AFTER}s")
+            await self._run_ops(pubsub)
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=READ_WAIT)
+            if message is not None:
+                self._received(message)
+            self._check_heartbeat()
+
+    async def _read_cluster(self, pubsub: Any) -> None:
+        """One reader task per node connection (redis-py's cluster pub/sub keeps one per node
+        the process subscribes on), so a quiet node never delays a busy one."""
+        readers: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                await self._run_ops(pubsub)
+                nodes = dict(pubsub.node_pubsub_mapping)
+                for name in [n for n in readers if n not in nodes]:
+                    readers.pop(name).cancel()
+                for name, node_pubsub in nodes.items():
+                    task = readers.get(name)
+                    if task is not None and task.done():
+                        task.result()  # a node's connection failed: reconnect everything
+                    if task is None:
+                        readers[name] = asyncio.create_task(
+                            self._read_node(node_pubsub), name=f"redis-node-{name}"
+                        )
+                await asyncio.sleep(READ_WAIT)
+                self._check_heartbeat()
+        finally:
+            for task in readers.values():
+                task.cancel()
+
+    async def _read_node(self, node_pubsub: Any) -> None:
+        while True:
+            message = await node_pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None:
+                self._received(message)
+
+    async def _run_ops(self, pubsub: Any) -> None:
+        while not self._ops.empty():
+            op, channel, done = self._ops.get_nowait()
+            if op == "subscribe":
+                await self._subscribe(pubsub, channel)
+            else:
+                await self._unsubscribe(pubsub, channel)
+            _settle(done)
+
+    def _received(self, message: dict[str, Any]) -> None:
+        if message["type"] not in ("message", "smessage"):
+            return
+        channel = message["channel"].decode()
+        if channel == self.channels.heartbeat(self.process_id):
+            self._last_beat = time.monotonic()
+        elif self._on_message is not None:
+            self._on_message(channel, message["data"])
+
+    def _check_heartbeat(self) -> None:
+        if time.monotonic() - self._last_beat > WATCHDOG_AFTER:
+            raise WatchdogExpired(f"no heartbeat for {WATCHDOG_AFTER}s")
 
     async def _heartbeat(self) -> None:
         channel = self.channels.heartbeat(self.process_id)
         while True:
             await asyncio.sleep(HEARTBEAT_EVERY)
-            with suppress(RedisError, OSError):
-                await self.redis.publish(channel, b"beat")
+            with suppress(RedisError, RedisClusterException, OSError):
+                await self._publish(channel, b"beat")
 
     async def presence_write(self, key: str, member: str, value: bytes, ttl: float) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -172,7 +258,7 @@ class RedisBroker:
                 pipe.pexpire(key, int(window * 1000), nx=True)
                 pipe.pttl(key)
                 count, _, ttl_ms = await pipe.execute()
-        except (RedisError, OSError):
+        except (RedisError, RedisClusterException, OSError):
             # Redis away: keep limiting, per process, rather than refuse every command.
             return self._local_limits.hit(key, limit=limit, window=window)
         if count > limit:
@@ -184,7 +270,7 @@ class RedisBroker:
 
     def health(self) -> dict[str, object]:
         return {
-            "broker": "redis",
+            "broker": "redis-cluster" if self.cluster else "redis",
             "connected": self.connected,
             "reconnects": self.reconnects,
             "subscriptions": len(self._subscribed),

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from townhall.metrics import DATABASE_ERRORS, RATE_LIMITED
 from townhall.platform.errors import (
     Conflict,
     DomainError,
@@ -97,6 +98,8 @@ def error_response(
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    if isinstance(exc, RateLimited):
+        RATE_LIMITED.inc(1, exc.code)
     return error_response(request, status, exc.code, exc.message, exc.details)
 
 
@@ -120,6 +123,7 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
 async def on_database_error(request: Request, exc: Exception) -> Response:
     if not database_unavailable(exc):
         return await on_unexpected(request, exc)
+    DATABASE_ERRORS.inc(1, "http")
     log.warning(
         "database unavailable on %s %s: %s", request.method, request.url.path, describe(exc)
     )

@@ -58,6 +58,7 @@ def _routes() -> list[BaseRoute]:
         Route("/livez", operations.livez, name="livez"),
         Route("/readyz", operations.readyz, name="readyz"),
         Route("/language", language_switch.switch_language, methods=["POST"], name="language"),
+        Route("/metrics", operations.prometheus_metrics, name="metrics"),
         Route("/openapi.json", openapi.openapi_json, name="openapi"),
         Route("/api/events", api.list_events, name="api_events"),
         Route("/api/events/{slug}", api.show_event, name="api_event"),
