@@ -194,7 +194,7 @@ async def _summary_rows(request: Request, db: AsyncSession, event: Event) -> lis
                 "approved": q["approved"],
                 "answered": q["answered"],
                 "turns": len(turns),
-                "airtime_seconds": sum(t["seconds"] for t in turns),
+                "airtime_seconds": sum(turn["seconds"] for turn in turns),
             }
         )
     return rows

@@ -248,18 +248,18 @@ def _airtime(report: dict[str, Any], part: str) -> Chart:
 
 def _timeline(report: dict[str, Any], zone: ZoneInfo) -> Chart:
     turns = report["floor"]["timeline"]
-    starts = [_at(t["start"]) for t in turns]
+    starts = [_at(turn["start"]) for turn in turns]
     origin = min(starts) if starts else EPOCH
     spans = [
         Span(
-            t["name"],
+            turn["name"],
             (start - origin).total_seconds(),
-            (_at(t["end"]) - origin).total_seconds(),
-            f"{t['name']}, {start.astimezone(zone):%H:%M}, {duration(t['seconds'])}",
+            (_at(turn["end"]) - origin).total_seconds(),
+            f"{turn['name']}, {start.astimezone(zone):%H:%M}, {duration(turn['seconds'])}",
         )
-        for t, start in zip(turns, starts, strict=True)
+        for turn, start in zip(turns, starts, strict=True)
     ]
-    summary = f"{len(turns)} turns by {len({t['name'] for t in turns})} speakers."
+    summary = f"{len(turns)} turns by {len({turn['name'] for turn in turns})} speakers."
     return Chart(
         "speaker-timeline",
         "Who spoke when",
