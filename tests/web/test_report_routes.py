@@ -1,6 +1,6 @@
 """Session reports through the app: the page (sound HTML, charts inline, no inline style), the
 self-contained export, the JSON (matching the OpenAPI schema) and a CSV per chart, for the
-room's staff only; the event's summary for organizers."""
+room's staff only; the event's summary for organizers; both in the viewer's language."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, timedelta
 
 import jsonschema
 import test_qa_routes
-from test_pages import document_problems, parse
+from test_pages import classed, document_problems, parse, text
 from test_qa_routes import NOW, SLUG, World
 
 from townhall.platform import floor, questions
@@ -213,3 +213,81 @@ async def test_event_report_lists_every_session_for_organizers(world: World) -> 
         "airtime_seconds": "60",
     }
     assert f'href="/events/{SLUG}/rooms/{world.room}/report"' in page.text
+
+
+def problems_but_lang(html: str) -> list[str]:
+    """A French or Turkish page is checked like an English one, its lang aside."""
+    return [p for p in document_problems(html) if "lang=" not in p]
+
+
+def figures_of(html: str) -> list[str]:
+    doc = parse(html)
+    return [text(li) for ul in classed(doc, "report-figures") for li in ul.iter("li")]
+
+
+def caption(html: str, chart: str) -> str:
+    figure = next(el for el in parse(html).iter("figure") if el.get("id") == chart)
+    return text(figure.find("figcaption"))
+
+
+async def test_report_and_its_export_in_french_and_turkish(world: World) -> None:
+    await rehearse(world)
+    room = f"/events/{SLUG}/rooms/{world.room}"
+    async with world.client_as("moderator") as client:
+        french = await client.get(f"{room}/report", headers={"accept-language": "fr"})
+        turkish = await client.get(f"{room}/report.html", headers={"accept-language": "tr"})
+
+    assert (problems_but_lang(french.text), parse(french.text).get("lang")) == ([], "fr")
+    assert figures_of(french.text) == [
+        "9 affluence maximale",
+        "2 questions posées",
+        "1 répondue (50 %)",
+        "1 tour de parole",
+    ]
+    assert caption(french.text, "airtime-cities") == "Paris : 1 min Données (CSV)"
+    assert caption(french.text, "speaker-timeline").startswith(
+        "1 tour de parole par 1 intervenant."
+    )
+    assert "Présence au fil du temps" in french.text and "Final" not in french.text
+
+    # The export speaks the viewer's language too, and still loads nothing.
+    export = parse(turkish.text)
+    assert (export.get("lang"), text(export.find(".//title"))) == (
+        "tr",
+        "Rapor: Thematic workshop 1: Building resilience in cities — 3rd Mayors Summit on Living "
+        "Together",
+    )
+    assert figures_of(turkish.text) == [
+        "9 en yüksek dinleyici sayısı",
+        "2 sorulan soru",
+        "1 yanıtlanan (%50)",
+        "1 söz alma",
+    ]
+    assert caption(turkish.text, "waits") == (
+        "Gönderimden onaya: ortanca 1 dk, 90. yüzdelik 1 dk; yanıta kadar: ortanca 2 dk, "
+        "90. yüzdelik 2 dk."
+    )
+    assert [el for el in export.iter() if el.get("src") or el.tag in ("link", "script")] == []
+
+
+async def test_event_report_in_french(world: World) -> None:
+    await rehearse(world)
+    async with world.client_as("organizer") as client:
+        page = await client.get(f"/events/{SLUG}/console/report", headers={"accept-language": "fr"})
+
+    doc = parse(page.text)
+    assert (problems_but_lang(page.text), text(doc.find(".//h1"))) == ([], "Rapport des sessions")
+    assert figures_of(page.text)[1:] == [
+        "2 questions posées",
+        "1 question répondue",
+        "1 min de temps de parole",
+    ]
+    assert [text(th) for th in doc.iter("th")] == [
+        "Session",
+        "Salle",
+        "Affluence maximale",
+        "Posées",
+        "Répondues",
+        "Tours de parole",
+        "Temps de parole",
+    ]

@@ -1,5 +1,6 @@
 """The public summary of an ended room: answered questions with who answered, the top
-unanswered ones, the speakers; organizers hide the summary or single questions."""
+unanswered ones, the speakers; organizers hide the summary or single questions; in the
+viewer's language."""
 
 from __future__ import annotations
 
@@ -145,3 +146,40 @@ async def test_organizers_hide_a_question_then_the_summary(world: World) -> None
     ]
     assert listed(hidden.text) == {}
     assert "The organizers have not published a summary" in hidden.text
+
+
+async def test_summary_in_turkish_and_its_curation_in_french(world: World) -> None:
+    await ask_and_answer(world)
+    await end_room(world)
+    page = f"/events/{SLUG}/rooms/{world.room}/summary"
+    async with world.client_as("anonymous") as client:
+        turkish = await client.get(page, headers={"accept-language": "tr"})
+    async with world.client_as("organizer") as client:
+        french = await client.get(page, headers={"accept-language": "fr"})
+
+    assert [p for p in document_problems(turkish.text) if "lang=" not in p] == []
+    assert text(parse(turkish.text).find(".//h1")) == (
+        "Thematic workshop 1: Building resilience in cities: özet"
+    )
+    summary = listed(turkish.text)
+    assert (summary["answered-heading"], summary["unanswered-heading"]) == (
+        ["Who pays for <resilience>? / Soran: Ada · yanıtlayan: Sameh Wahba · 0 oy"],
+        [
+            "What about youth? / Soran: Ada · 1 oy",
+            "And small towns? / Soran: anonim bir katılımcı · 0 oy",
+        ],
+    )
+    assert summary["speakers-heading"][0] == (
+        "Ms. Güldem Özdoğan, DPhil (tbc) (moderatör), Newcastle University"
+    )
+    curation = next(
+        section
+        for section in classed(parse(french.text), "report-chart")
+        if section.get("aria-labelledby") == "curation-heading"
+    )
+    assert next(text(button) for button in curation.iter("button")) == "Masquer tout le résumé"
+    assert [[text(td) for td in tr.iter("td")] for tr in curation.iter("tr")][1:] == [
+        ["Who pays for <resilience>?", "Répondue", "Masquer"],
+        ["And small towns?", "Approuvée", "Masquer"],
+        ["What about youth?", "Approuvée", "Masquer"],
+    ]

@@ -6,6 +6,8 @@ picture offline. Every chart is an ``<svg role="img">`` named by its ``<title>``
 (``aria-labelledby``), every label is escaped here, and colours are presentation attributes
 (``fill``, ``stroke``) with CSS classes as hooks: no ``style`` attribute, so a strict
 Content-Security-Policy holds. :class:`Svg` carries ``__html__``, so Jinja2 inserts it as is.
+Callers give titles and labels in the viewer's language; the one word drawn here ("No data
+yet") is taken from the catalogue too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+
+from .i18n import gettext
 
 # Colour-blind-safe (Okabe-Ito), in the order series and lanes take them.
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#555555")
@@ -65,6 +69,11 @@ def clip(label: str, chars: int) -> str:
     return label if len(label) <= chars else label[: chars - 1].rstrip() + "…"
 
 
+def _labelled(label: str, value: str) -> str:
+    """A point's or a bar's tooltip, "Paris: 1 min" ("Paris : 1 min" in French), escaped."""
+    return escape(gettext("{label}: {value}").format(label=label, value=value))
+
+
 def _anchor(x: float, x0: float, x1: float) -> str:
     """Labels at the ends of the axis stay inside the chart."""
     if x <= x0:
@@ -91,9 +100,10 @@ def _open(chart_id: str, title: str, desc: str, width: int, height: int, css: st
 
 
 def _empty(parts: list[str], width: int, height: int) -> Svg:
+    empty = escape(gettext("No data yet"))
     parts.append(
         f'<text x="{width // 2}" y="{height // 2}" text-anchor="middle" fill="{AXIS}" '
-        f'{FONT} class="chart-empty">No data yet</text></svg>'
+        f'{FONT} class="chart-empty">{empty}</text></svg>'
     )
     return Svg("".join(parts))
 
@@ -156,7 +166,7 @@ def line_chart(
         if len(line.points) <= MARKED_POINTS:  # a lone point draws no line: mark each one
             parts += [
                 f'<circle cx="{_n(sx(x))}" cy="{_n(sy(y))}" r="3" fill="{colour}" '
-                f'class="chart-point"><title>{escape(line.name)}: {_n(y)}</title></circle>'
+                f'class="chart-point"><title>{_labelled(line.name, _n(y))}</title></circle>'
                 for x, y in line.points
             ]
         lx = left + index * 120
@@ -186,8 +196,8 @@ def bar_chart(
             f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" {FONT} '
             f'class="chart-label">{escape(clip(bar.label, label_width // CHAR_WIDTH))}</text>'
             f'<rect x="{label_width}" y="{y + 3}" width="{_n(length)}" height="{row - 8}" '
-            f'fill="{COLOURS[0]}" class="chart-bar"><title>{escape(bar.label)}: '
-            f"{escape(bar.shown)}</title></rect>"
+            f'fill="{COLOURS[0]}" class="chart-bar"><title>{_labelled(bar.label, bar.shown)}'
+            f"</title></rect>"
             f'<text x="{_n(label_width + length + 6)}" y="{y + 15}" {FONT} '
             f'class="chart-value">{escape(bar.shown)}</text>'
         )

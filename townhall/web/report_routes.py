@@ -29,13 +29,17 @@ from townhall.platform.errors import NotFound
 from townhall.platform.models import Event, Room
 from townhall.platform.session_report import load_session_report
 
-from . import report_openapi  # noqa: F401 - documents the API route
+from . import (
+    formats,
+    report_openapi,  # noqa: F401 - documents the API route
+)
 from .auth import require_organizer, require_room_staff
 from .charts import Bar, bar_chart
+from .i18n import N_, gettext
 from .pages import render
 from .record_exports import csv_rows
-from .report_view import Chart, charts, duration, share, tables
-from .room_pages import STATE_LABELS, home_zone
+from .report_view import Chart, charts, duration, figures, number, share, tables
+from .room_pages import home_zone, state_label
 from .services import services_of
 from .templating import STATIC
 
@@ -93,9 +97,9 @@ def _context(request: Request, event: Event, room: Room, report: dict[str, Any])
         "session": room.session,
         "report": report,
         "charts": charts(report, zone),
-        "state_label": STATE_LABELS.get(report["state"], report["state"]),
+        "state_label": state_label(report["state"]),
         "answered_share": share(report["questions"]["share"]),
-        "generated": f"{generated.astimezone(zone):%d %b %Y %H:%M}",
+        "generated": formats.moment(generated, zone, zone_label),
         "zone_label": zone_label,
         "sample_seconds": services_of(request).settings.presence_sample_seconds,
         "links": {
@@ -194,7 +198,7 @@ async def _summary_rows(request: Request, db: AsyncSession, event: Event) -> lis
                 "approved": q["approved"],
                 "answered": q["answered"],
                 "turns": len(turns),
-                "airtime_seconds": sum(t["seconds"] for t in turns),
+                "airtime_seconds": sum(turn["seconds"] for turn in turns),
             }
         )
     return rows
@@ -206,17 +210,23 @@ def _summary_charts(rows: list[dict[str, Any]]) -> list[Chart]:
 
     made = []
     for name, title, key, shown in (
-        ("peak-audience", "Peak audience per session", "peak_audience", lambda v: str(v or 0)),
-        ("questions-asked", "Questions asked per session", "asked", str),
-        ("airtime", "Airtime per session", "airtime_seconds", duration),
+        (
+            "peak-audience",
+            N_("Peak audience per session"),
+            "peak_audience",
+            lambda v: number(v or 0),
+        ),
+        ("questions-asked", N_("Questions asked per session"), "asked", number),
+        ("airtime", N_("Airtime per session"), "airtime_seconds", duration),
     ):
-        summary = "; ".join(f"{b.label}: {b.shown}" for b in bars(key, shown))
+        summary = figures(bars(key, shown))
+        heading = gettext(title)
         made.append(
             Chart(
                 name,
-                title,
+                heading,
                 bar_chart(
-                    chart_id=f"chart-{name}", title=title, desc=summary, bars=bars(key, shown)
+                    chart_id=f"chart-{name}", title=heading, desc=summary, bars=bars(key, shown)
                 ),
                 summary,
             )
@@ -231,7 +241,7 @@ async def event_report_page(request: Request) -> Response:
     zone_label, zone = home_zone(event)
     for row in rows:
         row["url"] = f"/events/{event.slug}/rooms/{row['room']}/report"
-        row["state_label"] = STATE_LABELS.get(row["state"], row["state"])
+        row["state_label"] = state_label(row["state"])
         row["airtime"] = duration(row["airtime_seconds"])
     response = render(
         request,
@@ -245,7 +255,7 @@ async def event_report_page(request: Request) -> Response:
             "answered": sum(r["answered"] for r in rows),
             "airtime": duration(sum(r["airtime_seconds"] for r in rows)),
         },
-        generated=f"{services_of(request).clock.now().astimezone(zone):%d %b %Y %H:%M}",
+        generated=formats.moment(services_of(request).clock.now(), zone, zone_label),
         zone_label=zone_label,
         csv_url=f"/events/{event.slug}/console/report.csv",
     )

@@ -2,7 +2,9 @@
 behind each one (the CSV files), from the figures of
 :func:`townhall.platform.session_report.build_report`.
 
-Times are shown on the event's clock ("13:05" in Izmir); the tables keep UTC instants.
+Times are shown on the event's clock ("13:05" in Izmir); the tables keep UTC instants. Titles,
+labels and sentences are in the viewer's language (:mod:`.i18n`), numbers written its way
+(:mod:`.formats`); the tables' column names are data and stay as they are.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import formats
 from .charts import Bar, Series, Span, Svg, bar_chart, line_chart, timeline
+from .i18n import N_, gettext, ngettext, pgettext
 
-NO_CITY = "No city given"
+NO_CITY = N_("No city given")
 EPOCH = datetime.fromtimestamp(0, UTC)  # the origin of an empty chart
 
 
@@ -38,30 +42,47 @@ def _at(value: str) -> datetime:
 
 
 def duration(seconds: float | None) -> str:
-    """ "2 min 5 s", "45 s", "1 h 2 min"; an em dash for no value."""
+    """ "2 min 5 s", "45 s", "1 h 2 min" (in the viewer's language); an em dash for no value."""
     if seconds is None:
         return "—"
     if seconds < 10 and not float(seconds).is_integer():
-        return f"{seconds:.1f} s"  # a moderator's click: tenths still tell waits apart
+        # a moderator's click: tenths still tell waits apart
+        return gettext("{seconds} s").format(seconds=formats.number(round(seconds, 1)))
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours} h {minutes} min"
+        return gettext("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    if minutes and secs:
+        return gettext("{minutes} min {seconds} s").format(minutes=minutes, seconds=secs)
     if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"
+        return gettext("{minutes} min").format(minutes=minutes)
+    return gettext("{seconds} s").format(seconds=secs)
 
 
 def number(value: float | None) -> str:
-    """6.0 as "6", 6.5 as "6.5"; an em dash for no value."""
+    """6.0 as "6", 6.5 as "6.5" ("6,5" in French); an em dash for no value."""
     if value is None:
         return "—"
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+    return formats.number(int(value) if float(value).is_integer() else round(value, 1))
 
 
 def share(value: float | None) -> str:
-    return "—" if value is None else f"{round(value * 100)} %"
+    """0.5 as "50 %" ("%50" in Turkish); an em dash for no value."""
+    if value is None:
+        return "—"
+    return gettext("{percent} %").format(percent=formats.number(round(value * 100)))
+
+
+def votes(count: int) -> str:
+    return ngettext("{count} vote", "{count} votes", count).format(count=formats.number(count))
+
+
+def figures(bars: Sequence[Bar]) -> str:
+    """A chart's bars in one line: "Paris: 1 min 30 s; Lyon: 45 s"."""
+    return "; ".join(
+        gettext("{label}: {value}").format(label=bar.label, value=bar.shown) for bar in bars
+    )
 
 
 def _clock_labels(
@@ -110,9 +131,18 @@ def tables(report: dict[str, Any]) -> dict[str, Table]:
     }
 
 
+def _question_counts() -> tuple[tuple[str, str], ...]:
+    """The three counts of questions, labelled as a chart's series or bars."""
+    return (
+        ("asked", pgettext("questions", "Asked")),
+        ("approved", pgettext("questions", "Approved")),
+        ("answered", pgettext("questions", "Answered")),
+    )
+
+
 def _attendance(report: dict[str, Any], zone: ZoneInfo) -> Chart:
-    figures = report["attendance"]
-    samples = figures["samples"]
+    attendance = report["attendance"]
+    samples = attendance["samples"]
     instants = [_at(s["at"]) for s in samples]
     origin = instants[0] if instants else EPOCH
     series = [
@@ -123,21 +153,32 @@ def _attendance(report: dict[str, Any], zone: ZoneInfo) -> Chart:
                 for at, s in zip(instants, samples, strict=True)
             ],
         )
-        for part, label in (("audience", "Audience"), ("panel", "Panel"), ("staff", "Staff"))
+        for part, label in (
+            ("audience", gettext("Audience")),
+            ("panel", gettext("Panel")),
+            ("staff", gettext("Staff")),
+        )
     ]
-    audience = figures["audience"]
+    audience = attendance["audience"]
     summary = (
-        f"Audience peak {audience['peak']}, median {number(audience['median'])}; "
-        f"panel peak {figures['panel']['peak']}; staff peak {figures['staff']['peak']}."
+        gettext(
+            "Audience peak {peak}, median {median}; panel peak {panel}; staff peak {staff}."
+        ).format(
+            peak=number(audience["peak"]),
+            median=number(audience["median"]),
+            panel=number(attendance["panel"]["peak"]),
+            staff=number(attendance["staff"]["peak"]),
+        )
         if samples
-        else "No presence samples yet."
+        else gettext("No presence samples yet.")
     )
+    title = gettext("Attendance over time")
     return Chart(
         "attendance",
-        "Attendance over time",
+        title,
         line_chart(
             chart_id="chart-attendance",
-            title="Attendance over time",
+            title=title,
             desc=summary,
             series=series if samples else [],
             x_labels=_clock_labels(instants, zone, origin),
@@ -159,16 +200,19 @@ def _per_minute(report: dict[str, Any], zone: ZoneInfo) -> Chart:
                 for at, r in zip(instants, rows, strict=True)
             ],
         )
-        for part, label in (("asked", "Asked"), ("approved", "Approved"), ("answered", "Answered"))
+        for part, label in _question_counts()
     ]
     q = report["questions"]
-    summary = f"{q['asked']} asked, {q['approved']} approved, {q['answered']} answered."
+    summary = gettext("Asked: {asked}; approved: {approved}; answered: {answered}.").format(
+        asked=number(q["asked"]), approved=number(q["approved"]), answered=number(q["answered"])
+    )
+    title = gettext("Questions per minute")
     return Chart(
         "questions-per-minute",
-        "Questions per minute",
+        title,
         line_chart(
             chart_id="chart-questions-per-minute",
-            title="Questions per minute",
+            title=title,
             desc=summary,
             series=series if rows else [],
             x_labels=_clock_labels(instants, zone, origin),
@@ -179,52 +223,67 @@ def _per_minute(report: dict[str, Any], zone: ZoneInfo) -> Chart:
 
 def _waits(report: dict[str, Any]) -> Chart:
     q = report["questions"]
-    bars = []
-    for what, figures in (("to approval", q["to_approval"]), ("to answer", q["to_answer"])):
-        for key, which in (("median_seconds", "Median"), ("p90_seconds", "90th percentile")):
-            if figures[key] is not None:
-                bars.append(Bar(f"{which} {what}", figures[key], duration(figures[key])))
-    summary = (
-        f"From submission to approval: median {duration(q['to_approval']['median_seconds'])}, "
-        f"90th percentile {duration(q['to_approval']['p90_seconds'])}; to answer: median "
-        f"{duration(q['to_answer']['median_seconds'])}, 90th percentile "
-        f"{duration(q['to_answer']['p90_seconds'])}."
+    labels = {
+        ("to_approval", "median_seconds"): gettext("Median to approval"),
+        ("to_approval", "p90_seconds"): gettext("90th percentile to approval"),
+        ("to_answer", "median_seconds"): gettext("Median to answer"),
+        ("to_answer", "p90_seconds"): gettext("90th percentile to answer"),
+    }
+    bars = [
+        Bar(label, q[what][key], duration(q[what][key]))
+        for (what, key), label in labels.items()
+        if q[what][key] is not None
+    ]
+    summary = gettext(
+        "From submission to approval: median {approval_median}, 90th percentile "
+        "{approval_p90}; to answer: median {answer_median}, 90th percentile {answer_p90}."
+    ).format(
+        approval_median=duration(q["to_approval"]["median_seconds"]),
+        approval_p90=duration(q["to_approval"]["p90_seconds"]),
+        answer_median=duration(q["to_answer"]["median_seconds"]),
+        answer_p90=duration(q["to_answer"]["p90_seconds"]),
     )
     return Chart(
         "waits",
-        "Time from submission to approval and to answer",
-        bar_chart(chart_id="chart-waits", title="Waiting times", desc=summary, bars=bars),
+        gettext("Time from submission to approval and to answer"),
+        bar_chart(chart_id="chart-waits", title=gettext("Waiting times"), desc=summary, bars=bars),
         summary,
     )
 
 
 def _answered_share(report: dict[str, Any]) -> Chart:
     q = report["questions"]
-    bars = [
-        Bar(label, q[key], str(q[key]))
-        for key, label in (("asked", "Asked"), ("approved", "Approved"), ("answered", "Answered"))
-    ]
-    summary = (
-        f"{q['answered']} of {q['approved']} approved questions answered ({share(q['share'])})."
-    )
+    bars = [Bar(label, q[key], number(q[key])) for key, label in _question_counts()]
+    summary = ngettext(
+        "{answered} of {count} approved question answered ({share}).",
+        "{answered} of {count} approved questions answered ({share}).",
+        q["approved"],
+    ).format(answered=number(q["answered"]), count=number(q["approved"]), share=share(q["share"]))
+    title = gettext("Answered share")
     return Chart(
         "answered-share",
-        "Answered share",
-        bar_chart(chart_id="chart-answered-share", title="Answered share", desc=summary, bars=bars),
+        title,
+        bar_chart(chart_id="chart-answered-share", title=title, desc=summary, bars=bars),
         summary,
     )
 
 
 def _top(report: dict[str, Any]) -> Chart:
     top = report["questions"]["top"]
-    bars = [Bar(q["text"], q["votes"], f"{q['votes']} votes") for q in top]
+    bars = [Bar(q["text"], q["votes"], votes(q["votes"])) for q in top]
     summary = (
-        f"Most voted: “{top[0]['text']}” ({top[0]['votes']} votes)." if top else "No questions."
+        gettext("Most voted: “{text}” ({votes}).").format(
+            text=top[0]["text"], votes=votes(top[0]["votes"])
+        )
+        if top
+        else gettext("No questions yet.")
     )
     return Chart(
         "top-questions",
-        "Top questions by votes",
-        bar_chart(chart_id="chart-top-questions", title="Top questions", desc=summary, bars=bars),
+        gettext("Top questions by votes"),
+        bar_chart(
+            chart_id="chart-top-questions", title=gettext("Top questions"), desc=summary, bars=bars
+        ),
         summary,
     )
 
@@ -232,12 +291,15 @@ def _top(report: dict[str, Any]) -> Chart:
 def _airtime(report: dict[str, Any], part: str) -> Chart:
     entries = report["floor"]["airtime"][part]
     if part == "cities":
-        bars = [Bar(e["city"] or NO_CITY, e["seconds"], duration(e["seconds"])) for e in entries]
-        name, title = "airtime-cities", "Airtime per city"
+        bars = [
+            Bar(e["city"] or gettext(NO_CITY), e["seconds"], duration(e["seconds"]))
+            for e in entries
+        ]
+        name, title = "airtime-cities", gettext("Airtime per city")
     else:
         bars = [Bar(e["name"], e["seconds"], duration(e["seconds"])) for e in entries]
-        name, title = "airtime-speakers", "Airtime per speaker"
-    summary = "; ".join(f"{b.label}: {b.shown}" for b in bars) or "Nobody has spoken yet."
+        name, title = "airtime-speakers", gettext("Airtime per speaker")
+    summary = figures(bars) or gettext("Nobody has spoken yet.")
     return Chart(
         name,
         title,
@@ -248,24 +310,35 @@ def _airtime(report: dict[str, Any], part: str) -> Chart:
 
 def _timeline(report: dict[str, Any], zone: ZoneInfo) -> Chart:
     turns = report["floor"]["timeline"]
-    starts = [_at(t["start"]) for t in turns]
+    starts = [_at(turn["start"]) for turn in turns]
     origin = min(starts) if starts else EPOCH
     spans = [
         Span(
-            t["name"],
+            turn["name"],
             (start - origin).total_seconds(),
-            (_at(t["end"]) - origin).total_seconds(),
-            f"{t['name']}, {start.astimezone(zone):%H:%M}, {duration(t['seconds'])}",
+            (_at(turn["end"]) - origin).total_seconds(),
+            ", ".join(
+                (turn["name"], start.astimezone(zone).strftime("%H:%M"), duration(turn["seconds"]))
+            ),
         )
-        for t, start in zip(turns, starts, strict=True)
+        for turn, start in zip(turns, starts, strict=True)
     ]
-    summary = f"{len(turns)} turns by {len({t['name'] for t in turns})} speakers."
+    speakers = len({turn["name"] for turn in turns})
+    summary = gettext("{turns} by {speakers}.").format(
+        turns=ngettext("{count} turn", "{count} turns", len(turns)).format(
+            count=number(len(turns))
+        ),
+        speakers=ngettext("{count} speaker", "{count} speakers", speakers).format(
+            count=number(speakers)
+        ),
+    )
+    title = gettext("Who spoke when")
     return Chart(
         "speaker-timeline",
-        "Who spoke when",
+        title,
         timeline(
             chart_id="chart-speaker-timeline",
-            title="Who spoke when",
+            title=title,
             desc=summary,
             spans=spans,
             x_labels=_clock_labels(sorted(starts), zone, origin),

@@ -17,11 +17,19 @@ from townhall.platform.errors import Invalid, NotFound
 
 from .auth import current_viewer
 from .console import open_console
+from .i18n import N_, gettext
 from .pages import render
-from .room_pages import STATE_LABELS
+from .room_pages import state_label
 from .services import services_of
 
 ROOM = "/events/{slug}/rooms/{room_id:int}"
+# The statuses a question in the organizers' table can have, named as the moderators' badges
+# name them (static/js/labels.js).
+QUESTION_STATUS_LABELS = {"approved": N_("Approved"), "answered": N_("Answered")}
+
+
+def question_status_label(status: str) -> str:
+    return gettext(QUESTION_STATUS_LABELS[status]) if status in QUESTION_STATUS_LABELS else status
 
 
 async def summary_page(request: Request) -> Response:
@@ -42,10 +50,11 @@ async def summary_page(request: Request) -> Response:
         event=event,
         room=room,
         session=room.session,
-        state_label=STATE_LABELS.get(room.state, room.state),
+        state_label=state_label(room.state),
         summary=summary,
         organizer=organizer,
         curation=curation,
+        status_label=question_status_label,
         action=f"/events/{event.slug}/console/rooms/{room.id}/summary",
     )
 
