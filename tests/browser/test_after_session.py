@@ -72,13 +72,28 @@ async def give_turns(server: Any, room_id: int) -> None:
         await engine.dispose()
 
 
-async def samples_taken(server: Any, room_id: int) -> int:
+async def largest_audience_sampled(server: Any, room_id: int, *, within: float = 60.0) -> int:
+    """Wait (generously) until a presence sample counts both audience members; the largest
+    audience sampled. A sample taken before the second member's presence reached the broker
+    counts one: the report's peak comes from the samples, so the test waits for the one it
+    needs rather than for any."""
     engine = make_engine(server.database_url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
     try:
-        async with make_sessionmaker(engine)() as db:
-            return (
-                await db.scalar(select(func.count()).where(PresenceSample.room_id == room_id)) or 0
-            )
+        while True:
+            async with make_sessionmaker(engine)() as db:
+                largest = (
+                    await db.scalar(
+                        select(func.max(PresenceSample.audience)).where(
+                            PresenceSample.room_id == room_id
+                        )
+                    )
+                    or 0
+                )
+            if largest >= 2 or loop.time() > deadline:
+                return largest
+            await asyncio.sleep(0.2)
     finally:
         await engine.dispose()
 
@@ -122,10 +137,8 @@ async def test_session_ends_then_report_export_and_summary(
             by="sameh-wahba",
         )
         await give_turns(live_server, room_id)
-        for _ in range(100):  # the first presence sample (every 5 s here)
-            if await samples_taken(live_server, room_id):
-                break
-            await asyncio.sleep(0.1)
+        # A presence sample every 5 s here: wait for one that counts Ada and Bo.
+        assert await largest_audience_sampled(live_server, room_id) == 2
         await moderate(moderator, "room.set_state", room=room_id, action="end")
 
         # The report, for the session's moderator.
