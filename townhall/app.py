@@ -27,6 +27,7 @@ from townhall.realtime import access_watch, floor_commands, qa
 from townhall.realtime.broker import Broker, MemoryBroker
 from townhall.realtime.channels import Channels
 from townhall.realtime.control import Control
+from townhall.realtime.endpoint import websocket_endpoint
 from townhall.realtime.feeds import Feeds
 from townhall.realtime.hub import Hub
 from townhall.realtime.lifecycle import Lifecycle
@@ -34,7 +35,7 @@ from townhall.realtime.presence import PresenceService
 from townhall.realtime.presence_samples import PresenceSamples
 from townhall.realtime.redis_broker import RedisBroker
 from townhall.realtime.snapshots import Snapshots
-from townhall.realtime.transport import KeepRawSend
+from townhall.realtime.transport import WebSocketLane
 from townhall.realtime.viewer_resolution import ViewerResolution
 from townhall.settings import Settings, load_settings
 from townhall.shutdown import close_sockets_first
@@ -175,7 +176,11 @@ def create_app(
     return Starlette(
         routes=build_routes(),
         middleware=[
-            Middleware(KeepRawSend),
+            Middleware(
+                WebSocketLane,
+                endpoint=websocket_endpoint,
+                allowed_hosts=list(settings.allowed_hosts),
+            ),
             Middleware(RequestIds),
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
             Middleware(SecurityHeaders, origins=settings.origins),

@@ -10,8 +10,14 @@ asks the transport how much it still holds. Anything else gets :class:`QueuedWri
 same byte accounting in front of one writer task that awaits ``send``.
 
 The ASGI ``send`` uvicorn hands the application is a bound method of its protocol, but
-Starlette's exception middleware wraps it before the endpoint sees it; :class:`KeepRawSend`,
+Starlette's exception middleware wraps it before the endpoint sees it; :class:`WebSocketLane`,
 the outermost middleware, keeps the unwrapped one in the scope.
+
+A WebSocket lives as long as its connection, and every middleware between the server and the
+endpoint keeps a suspended coroutine frame for all that time: per socket, for hours. The
+middleware acts on HTTP (security headers, CSRF, language, request ids); the one check a
+WebSocket handshake needs from it, the host, :class:`WebSocketLane` makes itself, then calls the
+endpoint directly. The endpoint checks the Origin.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from websockets.protocol import State
@@ -30,15 +38,45 @@ from .frames import Outbound
 RAW_SEND = "townhall.raw_send"
 
 
-class KeepRawSend:
-    """ASGI middleware: remember the server's own ``send`` of a WebSocket in its scope."""
+Endpoint = Callable[[WebSocket], Awaitable[None]]
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class WebSocketLane:
+    """ASGI middleware, outermost: remember the server's own ``send`` of a WebSocket in its
+    scope, and take ``path`` straight to ``endpoint`` when the Host is allowed (anything else
+    goes down the stack, whose host check refuses it)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        endpoint: Endpoint | None = None,
+        path: str = "/ws",
+        allowed_hosts: Sequence[str] = ("*",),
+    ) -> None:
         self.app = app
+        self.endpoint = endpoint
+        self.path = path
+        self.any_host = "*" in allowed_hosts
+        self.hosts = frozenset(h for h in allowed_hosts if not h.startswith("*."))
+        self.suffixes = tuple(h[1:] for h in allowed_hosts if h.startswith("*."))
+
+    def host_allowed(self, scope: Scope) -> bool:
+        if self.any_host:
+            return True
+        host = Headers(scope=scope).get("host", "").split(":")[0]
+        return host in self.hosts or host.endswith(self.suffixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             scope[RAW_SEND] = send
+            if (
+                self.endpoint is not None
+                and scope["path"] == self.path
+                and self.host_allowed(scope)
+            ):
+                await self.endpoint(WebSocket(scope, receive, send))
+                return
         await self.app(scope, receive, send)
 
 
