@@ -3,6 +3,7 @@
 // room_qa.js's; this module hands it each connection and the identity the join form got.
 
 import { clockTime, errorMessage, formatNumber, longDay, roomStateDetail, roomStateLabel, t, tn } from "./labels.js";
+import { nowSpeakingView, startClocks, syncServerClock } from "./floor.js";
 import { LiveConnection } from "./live.js";
 import { $, connectionBanner, joinFailed } from "./page.js";
 import { applyEvent } from "./qa.js";
@@ -105,6 +106,24 @@ function renderPresence(message) {
   }
 }
 
+// ---- the floor: who speaks, for how long, who is next (floor.js) -------------------------
+
+syncServerClock(root);
+
+function renderFloor(floor) {
+  const show = Boolean(floor && (floor.speaking || floor.queue.length));
+  $("room-floor").hidden = !show;
+  $("floor-now").replaceChildren(...(show ? nowSpeakingView(floor) : []));
+}
+
+function followFloor(live) {
+  live.on("snapshot", ({ room, state }) => room === config.roomId && renderFloor(state.floor));
+  live.on("event", ({ room, event, state }) => {
+    if (room === config.roomId && event.name.startsWith("floor.")) renderFloor(state.floor);
+  });
+  startClocks(root);
+}
+
 // ---- the connection banner -------------------------------------------------------------
 
 const banner = $("connection-status");
@@ -141,6 +160,7 @@ function connect() {
     if (room === config.roomId && !event.name.startsWith("question.")) renderRoom(state.room);
   });
   qa.attach(live);
+  followFloor(live);
   live.on("presence", (message) => message.room === config.roomId && renderPresence(message));
   live.start();
   live.join(config.roomId).then(
