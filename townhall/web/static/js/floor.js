@@ -131,10 +131,10 @@ export function nowSpeakingView(floor, { nextCount = 1 } = {}) {
         { class: "floor-next" },
         el("span", { class: "floor-label" }, t("Next:")),
         " ",
-        next.map((request, index) => [
+        next.flatMap((request, index) => [
           index ? ", " : "",
           el("span", { class: "floor-next-name", dir: "auto" }, speakerLabel(request)),
-          request.kind === "point_of_order" ? [" ", el("span", { class: "floor-kind" }, floorKindLabel(request.kind))] : null,
+          request.kind === "point_of_order" ? el("span", { class: "floor-kind" }, floorKindLabel(request.kind)) : null,
         ]),
       ),
     );

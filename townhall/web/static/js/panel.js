@@ -65,7 +65,9 @@ function renderWhere(room) {
   const sameZone = !startsAt || utcOffset(startsAt) === utcOffset(startsAt, config.timeZone);
   $("viewer-time").hidden = sameZone || !endsAt;
   if (!sameZone && endsAt) {
-    $("viewer-span").textContent = `${clockTime(startsAt)}–${clockTime(endsAt)} (${utcOffset(startsAt)}, ${viewerZone})`;
+    const offset = utcOffset(startsAt);
+    const zone = viewerZone && viewerZone !== "UTC" && viewerZone !== offset ? `${offset}, ${viewerZone}` : offset;
+    $("viewer-span").textContent = `${clockTime(startsAt)}–${clockTime(endsAt)} (${zone})`;
   }
   renderCountdown();
 }
