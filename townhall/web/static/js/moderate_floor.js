@@ -85,8 +85,8 @@ export class FloorConsole {
           { "data-floor-request": String(request.id) },
           el("span", { class: "floor-name", dir: "auto" }, speakerLabel(request)),
           el("span", { class: "floor-kind" }, floorKindLabel(request.kind)),
-          request.added_by_moderator ? el("span", { class: "floor-label" }, ` · ${t("added by a moderator")}`) : null,
-          el("span", { class: "floor-label" }, ` · ${t("asked at {time}", { time: clockTime(request.requested_at) })}`),
+          request.added_by_moderator ? el("span", { class: "floor-label" }, " · ", t("added by a moderator")) : null,
+          el("span", { class: "floor-label" }, " · ", t("asked at {time}", { time: clockTime(request.requested_at) })),
           el(
             "div",
             { class: "qa-button-row" },
