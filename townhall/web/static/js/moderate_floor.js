@@ -149,6 +149,7 @@ export class FloorConsole {
     $("backstage-empty").hidden = messages.length > 0;
     // Questions a moderator may pass on: those waiting and those live, the chosen one kept.
     const select = $("backstage-question");
+    if (document.activeElement === select) return; // rebuilt later: an open list must not close under the pointer
     const chosen = select.value;
     const questions = [...withStatus(this.state, "pending"), ...openQuestions(this.state)];
     select.replaceChildren(
