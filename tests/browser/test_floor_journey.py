@@ -7,14 +7,24 @@ countdown; a backstage message reaches one panelist and nobody else.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, expect
-from test_audience_qa import REDIS_URL, WAIT, join_as, moderator_link, room_url, watch
+from playwright.async_api import Browser, Locator, Page, WebSocketRoute, expect
+from test_audience_qa import (
+    REDIS_URL,
+    WAIT,
+    join_as,
+    moderate,
+    moderator_client,
+    moderator_link,
+    room_url,
+    watch,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -202,3 +212,70 @@ async def test_floor_journey_across_two_servers(
     finally:
         for context in contexts:
             await context.close()
+
+
+async def test_floor_conflict_shows_the_fresh_floor_in_the_console(
+    live_server: Any, browser: Browser
+) -> None:
+    """Two moderators grant at once: the console that saw an older floor (its floor events held
+    back here) is refused with ``floor.conflict`` and shows the floor the refusal carries."""
+    room_id = live_server.room_id(WORKSHOP)
+    context = await browser.new_context()
+    problems: list[str] = []
+    hold = {"floor": False}
+    sent: list[dict] = []
+
+    async def route(page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+
+        def from_page(frame: str | bytes) -> None:
+            sent.append(json.loads(frame))
+            server_side.send(frame)
+
+        def from_server(frame: str | bytes) -> None:
+            message = json.loads(frame)
+            held = message.get("type") == "event" and message["name"].startswith("floor.")
+            if not (hold["floor"] and held):
+                page_side.send(frame)
+
+        page_side.on_message(from_page)
+        server_side.on_message(from_server)
+
+    other = None
+    try:
+        await context.route_web_socket(re.compile(r"/ws$"), route)
+        console = await context.new_page()
+        watch(console, problems)
+        await console.goto(moderator_link(live_server))
+        await console.get_by_role("button", name=re.compile(r"^Continue as ")).click()
+        await console.goto(room_url(live_server, room_id) + "/moderate")
+        await expect(console.locator("#connection-status")).to_have_attribute(
+            "data-connection", "live", timeout=WAIT
+        )
+        await console.get_by_label("Add a panelist").select_option("sameh-wahba")
+        await console.get_by_role("button", name="Add to the list").click()
+        queued = console.locator("#floor-queue > li").filter(has_text="Sameh Wahba")
+        await expect(queued).to_have_count(1, timeout=WAIT)
+
+        # Another moderator grants the floor; this console does not hear of it.
+        hold["floor"] = True
+        other = await moderator_client(live_server, room_id)
+        await other.join(room_id)
+        await moderate(other, "floor.grant", room=room_id)
+        await queued.get_by_role("button", name="Grant the floor").click()
+
+        await expect(console.locator("#alert")).to_have_text(
+            "Another moderator changed the list of speakers first; here it is now.", timeout=WAIT
+        )
+        await expect(speaker(console)).to_have_text(re.compile(r"^Sameh Wahba"))
+        await expect(console.locator("#floor-queue > li")).to_have_count(0)
+        grants = [m for m in sent if m.get("type") in ("floor.add", "floor.grant")]
+        assert [(m["type"], m["version"]) for m in grants] == [
+            ("floor.add", grants[0]["version"]),
+            ("floor.grant", grants[0]["version"] + 1),
+        ]
+        assert problems == []
+    finally:
+        if other is not None:
+            await other.close()
+        await context.close()

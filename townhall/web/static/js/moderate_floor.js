@@ -164,6 +164,11 @@ export class FloorConsole {
 
   /** A floor command with the version shown; a refusal that carries the floor shows it. */
   async command(command, done) {
+    if (!this.state?.floor) {
+      // No floor seen yet (no snapshot): a command without a version would skip the check.
+      this.alert(errorMessage({ code: "connection.offline" }));
+      return null;
+    }
     try {
       const reply = await this.send({ ...command, version: this.floor.version });
       if (done) this.notice(done);
