@@ -243,6 +243,24 @@ async def test_panel_page_embeds_the_panelists_person_key(world: World):
     assert data_attribute(response.text, "data-person-key") == "sameh-wahba"
 
 
+async def test_panel_page_says_where_the_session_stands_in_the_servers_time(world: World):
+    async with world.sessionmaker() as db:
+        room = await db.get(Room, world.room)
+        room.stage_url = "https://meet.example/w1"
+        await db.commit()
+    async with world.client_as("panelist") as client:
+        response = await client.get(f"/events/{SLUG}/rooms/{world.room}/panel")
+
+    # The clock the cockpit's countdowns run against is the server's (here, the test's).
+    assert (
+        data_attribute(response.text, "data-server-now"),
+        data_attribute(response.text, "data-zone-label"),
+        '<a class="cockpit-stage-link" href="https://meet.example/w1" target="_blank"'
+        in response.text,
+        "Izmir time</span> 16:00–17:30" in response.text,
+    ) == ("2021-12-08T12:50:00.000Z", "Izmir", True, True)
+
+
 async def count_participants(world: World, name: str) -> int:
     async with world.sessionmaker() as db:
         return await db.scalar(

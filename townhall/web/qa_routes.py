@@ -38,7 +38,15 @@ from .auth import current_viewer, require_room_staff, staff_name
 from .pages import render
 from .programme_json import display_name
 from .question_exports import csv_body, export_document
-from .room_pages import addressable_people, state_label, ws_url
+from .room_pages import (
+    addressable_people,
+    home_zone,
+    server_now,
+    state_detail,
+    state_label,
+    ws_url,
+    zone_spans,
+)
 from .services import services_of
 
 SCREEN_NAME = "Big screen"
@@ -113,6 +121,7 @@ async def moderate_page(request: Request) -> Response:
         panelists_json=_json_attr(addressable_people(session)),
         urls=urls,
         ws_url=ws_url(request),
+        server_now=server_now(request),
         moderator=staff_name(viewer),
     )
     response.headers.update(PRIVATE)
@@ -130,15 +139,23 @@ async def panel_page(request: Request) -> Response:
             raise Forbidden("only the session's panelists may see this", code="room.forbidden")
         person = await db.get(Person, viewer.person_id) if viewer.person_id else None
         urls = _urls(request, event, room)
+        state = rooms.room_json(room, room.session, services.settings.room_opens_minutes_before)
+    zone_label, zone = home_zone(event)
     response = render(
         request,
         "panel.html",
         event=event,
         room=room,
+        state=state,
+        state_label=state_label(state["state"]),
+        state_detail=state_detail(state, zone_label, zone),
+        zone_label=zone_label,
+        spans=zone_spans(state["session"], event.reference_zones),
         person_key=person.key if person else "",
         person_name=display_name(person) if person else (viewer.display_name or ""),
         urls=urls,
         ws_url=ws_url(request),
+        server_now=server_now(request),
     )
     response.headers.update(PRIVATE)
     return response
@@ -178,6 +195,7 @@ async def screen_page(request: Request) -> Response:
         urls=urls,
         qr_svg=qrcode.svg(urls["join"], label=f"QR code of {urls['join']}"),
         ws_url=ws_url(request),
+        server_now=server_now(request),
     )
     response.headers.update({**PRIVATE, "Referrer-Policy": "no-referrer"})
     if created is not None:

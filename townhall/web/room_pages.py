@@ -12,7 +12,7 @@ panelists a question may be addressed to, rendered as ``<option>``s.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -99,6 +99,13 @@ def other_origin(request: Request, origins: tuple[str, ...]) -> str | None:
     return None if origin in origins else origin
 
 
+def server_now(request: Request) -> str:
+    """The server's time as the page is made (``data-server-now``): live pages count a speaker's
+    turn down against it, not against the viewer's clock (static/js/floor.js)."""
+    now = services_of(request).clock.now()
+    return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def ws_url(request: Request) -> str:
     """The page's own host, so the browser sends the cookie and an Origin the server allows."""
     url = request.url_for("ws")
@@ -158,6 +165,7 @@ async def room_page(request: Request) -> Response:
         zones_json=json.dumps(event.reference_zones, separators=(",", ":")),
         joined=event.id in identity.participants,
         ws_url=ws_url(request),
+        server_now=server_now(request),
         other_origin=other_origin(request, services.settings.origins),
         public_url=services.settings.public_url,
         question_min=room.question_min_length,

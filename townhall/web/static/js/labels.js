@@ -98,6 +98,25 @@ export function roomStateLabel(state) {
   );
 }
 
+/** The sentence under a room's state (townhall/web/room_pages.py:state_detail says the same). */
+export function roomStateDetail(room, timeZone, zoneLabel) {
+  const at = (iso) => ({ time: clockTime(iso, timeZone), zone: zoneLabel });
+  switch (room.state) {
+    case "scheduled":
+      return room.opens_at ? t("The room opens at {time} {zone} time.", at(room.opens_at)) : t("The time is to be announced.");
+    case "open":
+      return room.session.starts_at
+        ? t("The lobby is open; the session starts at {time} {zone} time.", at(room.session.starts_at))
+        : t("The lobby is open.");
+    case "live":
+      return t("The session is under way.");
+    case "ended":
+      return t("The session has ended.");
+    default:
+      return t("This room is archived.");
+  }
+}
+
 /** A question's status, as the moderators' badges name it. */
 export function questionStatusLabel(status) {
   return (
@@ -151,6 +170,32 @@ const ERRORS = {
   "participant.name_too_long": () => t("This name is too long."),
   "participant.access_code": () => t("This event needs its access code."),
   "event.invalid_access_code": () => t("This access code is not right."),
+  "floor.panel_only": () => t("Only the session's panelists can ask for the floor."),
+  "floor.moderators_add": () => t("Moderators add panelists to the list of speakers."),
+  "floor.room_closed": () => t("The floor opens when the room does."),
+  "floor.duplicate": () => t("This panelist is already on the list of speakers."),
+  "floor.nobody_speaking": () => t("Nobody has the floor."),
+  "floor.reply_to_self": () => t("You cannot reply to yourself."),
+  "floor.not_yours": () => t("This request is not yours."),
+  "floor.not_found": () => t("This request is no longer on the list."),
+  "floor.withdrawn": () => t("This request was withdrawn."),
+  "floor.removed": () => t("This request was removed from the list."),
+  "floor.speaking": () => t("This speaker already has the floor."),
+  "floor.spoke": () => t("This speaker has already spoken."),
+  "floor.closed": () => t("The list of speakers was closed."),
+  "floor.unknown_panelist": () => t("This person is not on the session's panel."),
+  "floor.bad_order": () => t("The list of speakers changed; try again."),
+  "floor.queue_empty": () => t("Nobody is waiting for the floor."),
+  "floor.invalid_limit": () => t("A turn lasts between 10 seconds and 4 hours."),
+  "floor.conflict": () => t("Another moderator changed the list of speakers first; here it is now."),
+  "backstage.forbidden": () => t("Backstage is for the moderators and the panel."),
+  "backstage.moderators_only": () => t("Only moderators write to one panelist."),
+  "backstage.empty": () => t("Write a message first."),
+  "backstage.too_long": () => t("This message is too long."),
+  "backstage.invalid_characters": () => t("This message contains characters that cannot be sent."),
+  "backstage.unknown_panelist": () => t("This person is not on the session's panel."),
+  "backstage.not_joined": () => t("This panelist has not opened their invitation yet."),
+  "backstage.room_archived": () => t("This room is archived."),
   rate_limited: () => t("Too many actions at once: try again in a moment."),
   "message.too_large": () => t("This message is too large."),
   "connection.offline": () => t("Not connected; try again shortly."),

@@ -65,9 +65,30 @@ export function applyRoomEvent(state, event) {
         },
       };
     }
+    case "floor.airtime_changed":
+      return { ...state, floor_airtime: event.data.airtime };
+    case "backstage.sent":
+      return { ...state, backstage: withBackstageMessage(state.backstage ?? [], event.data.message) };
     default:
+      // Every other floor event carries the whole public floor: it replaces ours.
+      if (event.name.startsWith("floor.") && event.data?.floor) return { ...state, floor: event.data.floor };
       return state;
   }
+}
+
+// The server keeps the latest 200 backstage messages in a snapshot; so does the client.
+const BACKSTAGE_KEPT = 200;
+
+/** Backstage messages in the order they were sent (ids are random: `sent_at`, then `id`). */
+export function backstageBySentAt(messages) {
+  return [...messages].sort((a, b) => a.sent_at.localeCompare(b.sent_at) || a.id.localeCompare(b.id));
+}
+
+/** One `backstage.sent` message merged in by id (the same message may come twice). */
+export function withBackstageMessage(messages, message) {
+  const merged = new Map(messages.map((m) => [m.id, m]));
+  merged.set(message.id, message);
+  return backstageBySentAt([...merged.values()]).slice(-BACKSTAGE_KEPT);
 }
 
 /** An `error` message from the server (or a local failure) as a rejectable Error. */

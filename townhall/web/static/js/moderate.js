@@ -4,6 +4,8 @@
 // whose replies or typed errors we show. A lost race shows the question as it now is.
 
 import { errorMessage, formatNumber, questionStatusLabel, roomStateLabel, t, tn } from "./labels.js";
+import { syncServerClock, startClocks } from "./floor.js";
+import { FloorConsole } from "./moderate_floor.js";
 import { $, followRoom, joinFailed } from "./page.js";
 import {
   answeredQuestions,
@@ -238,6 +240,7 @@ function render() {
       scope.querySelector(`li[data-question="${focusQuestion}"]`);
     target?.focus({ preventScroll: true });
   }
+  floorConsole?.render(state);
 }
 
 function renderRoom(room) {
@@ -613,6 +616,18 @@ function connect() {
     onJoinError: (error) => alertMessage(joinFailed(error)),
   });
 }
+
+// ---- the floor and backstage (moderate_floor.js) --------------------------------------
+
+syncServerClock(root);
+const floorConsole = new FloorConsole({
+  panelists: config.panelists,
+  send: (cmd) => live.send({ room: config.roomId, ...cmd }),
+  patch: (changes) => setState({ ...state, ...changes }),
+  notice,
+  alert: alertMessage,
+});
+startClocks(root);
 
 wire();
 connect();

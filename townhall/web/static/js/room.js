@@ -2,7 +2,8 @@
 // step with the room's events, presence and the connection's state. The Q&A panel is
 // room_qa.js's; this module hands it each connection and the identity the join form got.
 
-import { clockTime, errorMessage, formatNumber, longDay, roomStateLabel, t, tn } from "./labels.js";
+import { clockTime, errorMessage, formatNumber, longDay, roomStateDetail, roomStateLabel, t, tn } from "./labels.js";
+import { nowSpeakingView, startClocks, syncServerClock } from "./floor.js";
 import { LiveConnection } from "./live.js";
 import { $, connectionBanner, joinFailed } from "./page.js";
 import { applyEvent } from "./qa.js";
@@ -25,25 +26,8 @@ const qa = new AudienceQa($("qa"), {
   assertiveRegion: $("qa-announce-assertive"),
 });
 
-// The same sentences as townhall/web/room_pages.py:state_detail.
 function stateDetail(room) {
-  const at = (iso) => ({ time: clockTime(iso, config.timeZone), zone: config.zoneLabel });
-  switch (room.state) {
-    case "scheduled":
-      return room.opens_at
-        ? t("The room opens at {time} {zone} time.", at(room.opens_at))
-        : t("The time is to be announced.");
-    case "open":
-      return room.session.starts_at
-        ? t("The lobby is open; the session starts at {time} {zone} time.", at(room.session.starts_at))
-        : t("The lobby is open.");
-    case "live":
-      return t("The session is under way.");
-    case "ended":
-      return t("The session has ended.");
-    default:
-      return t("This room is archived.");
-  }
+  return roomStateDetail(room, config.timeZone, config.zoneLabel);
 }
 
 function element(tag, attributes = {}, text = "") {
@@ -122,6 +106,24 @@ function renderPresence(message) {
   }
 }
 
+// ---- the floor: who speaks, for how long, who is next (floor.js) -------------------------
+
+syncServerClock(root);
+
+function renderFloor(floor) {
+  const show = Boolean(floor && (floor.speaking || floor.queue.length));
+  $("room-floor").hidden = !show;
+  $("floor-now").replaceChildren(...(show ? nowSpeakingView(floor) : []));
+}
+
+function followFloor(live) {
+  live.on("snapshot", ({ room, state }) => room === config.roomId && renderFloor(state.floor));
+  live.on("event", ({ room, event, state }) => {
+    if (room === config.roomId && event.name.startsWith("floor.")) renderFloor(state.floor);
+  });
+  startClocks(root);
+}
+
 // ---- the connection banner -------------------------------------------------------------
 
 const banner = $("connection-status");
@@ -158,6 +160,7 @@ function connect() {
     if (room === config.roomId && !event.name.startsWith("question.")) renderRoom(state.room);
   });
   qa.attach(live);
+  followFloor(live);
   live.on("presence", (message) => message.room === config.roomId && renderPresence(message));
   live.start();
   live.join(config.roomId).then(

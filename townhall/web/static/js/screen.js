@@ -2,6 +2,7 @@
 // five most-voted open questions, and the join link with its QR code (drawn by the server).
 // It joins the room as an audience participant, so it sees exactly what the audience sees.
 
+import { nowSpeakingView, startClocks, syncServerClock } from "./floor.js";
 import { t } from "./labels.js";
 import { $, followRoom } from "./page.js";
 import { authorLabel, createAnnouncer, el, onAirQuestion, personLabel, topQuestions, votesLabel } from "./qa.js";
@@ -9,13 +10,22 @@ import { authorLabel, createAnnouncer, el, onAirQuestion, personLabel, topQuesti
 const TOP = 5;
 const root = $("screen");
 const config = { roomId: Number(root.dataset.roomId), wsUrl: root.dataset.wsUrl };
+syncServerClock(root);
 
 function byLine(q) {
   const asked = q.anonymous ? t("Asked anonymously") : t("Asked by {author}", { author: authorLabel(q) });
   return q.to ? t("{asked} to {person}", { asked, person: personLabel(q.to) }) : asked;
 }
 
+// Now speaking and who is next, shown only while the floor is in use.
+function renderFloor(floor) {
+  const show = Boolean(floor && (floor.speaking || floor.queue.length));
+  $("screen-floor").hidden = !show;
+  $("floor-now").replaceChildren(...(show ? nowSpeakingView(floor) : []));
+}
+
 function render(state) {
+  renderFloor(state.floor);
   const q = onAirQuestion(state);
   $("onair").replaceChildren(
     ...(q
@@ -53,3 +63,4 @@ followRoom({
     announce(previous, state);
   },
 });
+startClocks(root);

@@ -1,0 +1,63 @@
+"""Pure helpers of ``static/js/floor.js``, run in Node.js: a turn's clock counts against the
+server's time (``ends_at`` from the server), not against the viewer's clock."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+JS = Path(__file__).resolve().parents[2] / "townhall" / "web" / "static" / "js"
+MODULES = ("floor", "qa", "live", "labels")
+
+
+def run_in_node(folder: Path, script: str) -> object:
+    for name in MODULES:
+        text = (JS / f"{name}.js").read_text()
+        for other in MODULES:
+            text = text.replace(f'from "./{other}.js"', f'from "./{other}.mjs"')
+        (folder / f"{name}.mjs").write_text(text)
+    (folder / "run.mjs").write_text(script)
+    node = shutil.which("node")
+    assert node, "Node.js is needed to run the browser modules"
+    done = subprocess.run(
+        [node, str(folder / "run.mjs")], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_turn_clock_counts_down_to_the_servers_end_and_then_over_time(tmp_path: Path) -> None:
+    turn = {"granted_at": "2021-12-08T13:00:00Z", "ends_at": "2021-12-08T13:02:00Z"}
+    open_turn = {**turn, "ends_at": None}
+    script = f"""
+import {{ turnClockText }} from "./floor.mjs";
+const turn = {json.dumps(turn)};
+const at = (iso) => Date.parse(iso);
+process.stdout.write(JSON.stringify([
+  turnClockText(turn, at("2021-12-08T13:00:00Z")),
+  turnClockText(turn, at("2021-12-08T13:01:59.400Z")),
+  turnClockText(turn, at("2021-12-08T13:02:00Z")),
+  turnClockText(turn, at("2021-12-08T13:03:05Z")),
+  turnClockText({json.dumps(open_turn)}, at("2021-12-08T14:01:01Z")),
+]));
+"""
+    assert run_in_node(tmp_path, script) == [
+        "2:00 left",
+        "0:01 left",
+        "0:00 left",
+        "1:05 over time",
+        "1:01:01 spoken",
+    ]
+
+
+def test_server_clock_follows_the_pages_server_time_not_the_viewers(tmp_path: Path) -> None:
+    script = """
+import { serverNow, syncServerClock } from "./floor.mjs";
+syncServerClock({ dataset: { serverNow: "2021-12-08T13:00:00.000Z" } });
+const drift = Math.abs(serverNow() - Date.parse("2021-12-08T13:00:00.000Z"));
+syncServerClock({ dataset: {} });
+process.stdout.write(JSON.stringify([drift < 1000, Math.abs(serverNow() - Date.now()) < 1000]));
+"""
+    assert run_in_node(tmp_path, script) == [True, True]
