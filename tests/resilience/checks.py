@@ -95,3 +95,66 @@ async def until(condition: Callable[[], Awaitable[object]], what: str, within: f
             raise AssertionError(f"not {what} within {within}s")
         await asyncio.sleep(0.1)
     return found
+
+
+class TimedClient(Client):
+    """A client that notes when each event arrived (monotonic clock), by ``seq``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrived: dict[int, float] = {}
+
+    def _track(self, message: dict) -> None:
+        super()._track(message)
+        if message.get("type") == "event":
+            self.arrived.setdefault(message["seq"], time.monotonic())
+
+
+async def timed_audience(stack: Stack, server, room: int, names: list[str]) -> list[TimedClient]:
+    """Joined audience members on ``server`` (participants made over HTTP)."""
+    from support.clients import audience_cookie
+
+    made = []
+    for name in names:
+        client = TimedClient.of(server, await audience_cookie(server, name), name)
+        stack.clients.append(client)
+        await client.connect()
+        assert (await client.join(room))["type"] == "room.snapshot"
+        made.append(client)
+    return made
+
+
+class Writer:
+    """A moderator changing the room's stage URL every ``every`` seconds until stopped; what
+    was acknowledged, with when (monotonic)."""
+
+    def __init__(self, moderator: Client, room: int, tag: str, every: float = 0.2) -> None:
+        self.moderator, self.room, self.tag, self.every = moderator, room, tag, every
+        self.acked: dict[int, float] = {}
+        self.refused: list[dict] = []
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        for n in range(5000):  # bounded
+            if self.stop.is_set():
+                return
+            answer = await self.moderator.request(
+                "room.update",
+                room=self.room,
+                stage_url=f"https://stage.example/{self.tag}/{n}",
+                within=20,
+            )
+            if answer["type"] == "reply":
+                self.acked[answer["data"]["seq"]] = time.monotonic()
+            else:
+                self.refused.append(answer)
+            await asyncio.sleep(self.every)
+
+    async def finish(self) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 30)
