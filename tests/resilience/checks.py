@@ -158,3 +158,12 @@ class Writer:
         self.stop.set()
         assert self.task is not None
         await asyncio.wait_for(self.task, 30)
+
+
+def rss_kib(pid: int) -> int:
+    """A process's resident memory (KiB), from ``/proc``."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")

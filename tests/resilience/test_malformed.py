@@ -17,6 +17,7 @@ from collections import Counter
 
 import msgspec
 import pytest
+from checks import rss_kib
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from support.stack import Stack
@@ -152,14 +153,6 @@ async def oversized_frame_close(server) -> int:
         raise AssertionError("no close frame")
     finally:
         writer.close()
-
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 async def test_generated_malformed_messages(production: Stack) -> None:

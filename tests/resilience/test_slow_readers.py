@@ -17,12 +17,12 @@ import pytest
 from checks import (
     TimedClient,
     assert_nothing_lost,
+    rss_kib,
     summary,
 )
 from support.clients import Client
 from support.stack import SECRET_KEY, Stack
 from support.summit import MORNING, MORNING_UTC, WORKSHOP_1
-from test_malformed import rss_kib
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
