@@ -4,6 +4,7 @@
 #
 #   make run     serve the Summit on http://127.0.0.1:8000 (SQLite, no Redis needed)
 #   make test    the whole suite; PYTEST_ARGS="tests/test_settings.py -x" narrows it
+#   make resilience  the fault scenarios of tests/resilience, each printing its figure
 #   make check   ruff format --check, ruff check, the layering contract
 #   make audit   pip-audit over .venv; needs PyPI's per-release JSON API (not part of test)
 #   make bench   fan-out benchmark, Townhall against Node socket.io (docs/performance.md)
@@ -32,7 +33,7 @@ TOWNHALL_NOW ?= 2021-12-08T15:50:00+03:00
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help run test check audit bench clean messages
+.PHONY: help run test resilience check audit bench clean messages
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -61,6 +62,11 @@ test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check --quiet .
 	bash scripts/ensure-services.sh
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The resilience suite alone (also part of `make test`), with each scenario's figure printed.
+resilience: $(TEST_STAMP)
+	bash scripts/ensure-services.sh
+	$(VENV)/bin/pytest tests/resilience -s -q $(PYTEST_ARGS)
 
 # Runs every check even after one fails, then names the ones that failed.
 check: $(TEST_STAMP)

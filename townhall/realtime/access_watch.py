@@ -20,7 +20,8 @@ from townhall.platform.viewers import Viewer
 
 from .connection import Connection
 from .hub import Hub
-from .messages import CLOSE_POLICY, AccessChanged, error
+from .messages import CLOSE_BANNED, CLOSE_POLICY, AccessChanged, error
+from .qa import BANNED_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,12 @@ class AccessWatch:
                 await self._apply(connection, room_id, fresh)
 
     async def _apply(self, connection: Connection, room_id: int, fresh: Viewer | None) -> None:
-        if fresh is None or fresh.banned:
+        if fresh is not None and fresh.banned:
+            # A ban whose notice was lost (Redis away): closed as the notice would have.
+            connection.send(error(None, "participant.banned", BANNED_MESSAGE))
+            connection.close(CLOSE_BANNED, "banned")
+            return
+        if fresh is None:
             connection.send(error(None, "access.revoked", "your access to this event has ended"))
             connection.close(CLOSE_POLICY, "access revoked")
             return

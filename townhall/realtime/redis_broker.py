@@ -45,7 +45,10 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 1.0
 READ_WAIT = 0.2  # seconds one read waits for a message before pending (un)subscriptions run
 WATCHDOG_AFTER = 5.0
-BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
+# At most ~1.5 s between attempts: a ban or revocation whose notice Redis lost takes effect
+# when the subscription returns (tests/resilience/test_ban_redis_down.py), so within 2 s of
+# Redis coming back. One PING-sized attempt a second per process costs Redis nothing.
+BACKOFF_MIN, BACKOFF_MAX = 0.1, 1.0
 
 
 class WatchdogExpired(Exception):

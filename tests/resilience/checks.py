@@ -1,0 +1,169 @@
+"""What every resilience scenario asserts at its end: nothing acknowledged is lost.
+
+Each client's received ``(epoch, seq)`` list must equal the database's log after the client's
+first snapshot (public events for the audience, all for staff), and its state folded from
+those events (:func:`support.room_state.replay`) must equal a fresh snapshot taken at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+from support.clients import Client
+from support.room_state import replay, sequenced
+from support.stack import Stack
+
+from townhall.platform.models import RoomEvent
+
+
+async def room_log(stack: Stack, room: int) -> list[tuple[int, str]]:
+    """The room's committed log: (seq, visibility), in order."""
+    async with stack.db.sessionmaker() as db:
+        return [
+            (e.seq, e.visibility)
+            for e in await db.scalars(
+                select(RoomEvent).where(RoomEvent.room_id == room).order_by(RoomEvent.seq)
+            )
+        ]
+
+
+async def converge(clients: list[Client], room: int, seq: int, within: float = 30.0) -> None:
+    await asyncio.gather(
+        *(c.wait_until(lambda c: c.last_seq(room) == seq, within, f"seq {seq}") for c in clients)
+    )
+
+
+async def assert_nothing_lost(
+    stack: Stack,
+    room: int,
+    clients: list[Client],
+    fresh: Client,
+    *,
+    acked: list[int] = (),  # type: ignore[assignment]
+    staff: tuple[Client, ...] = (),
+    within: float = 30.0,
+) -> int:
+    """Wait until every client has the room's last committed ``seq``, then compare each one's
+    log and folded state with the database and with ``fresh``'s snapshot; the last ``seq``."""
+    epoch, last = await stack.db.room_position(room)
+    await converge(clients, room, last, within)
+    log = await room_log(stack, room)
+    logged = {seq for seq, _ in log}
+    missing = sorted(set(acked) - logged)
+    assert not missing, f"acknowledged but not in the log: {missing}"
+    snapshot = await fresh.join(room)
+    assert snapshot["type"] == "room.snapshot" and snapshot["seq"] == last, snapshot
+    for client in clients:
+        first = client.of_type("room.snapshot")[0]
+        seen = [(m["epoch"], m["seq"]) for m in client.events(room)]
+        expected = [
+            (epoch, seq)
+            for seq, visibility in log
+            if seq > first["seq"] and (visibility == "public" or client in staff)
+        ]
+        assert (client.name, seen) == (client.name, expected), "a gap or a duplicate"
+        folded = replay(first, client.events(room), gaps=client not in staff)
+        assert (client.name, folded["seq"], sequenced(folded["state"])["room"]) == (
+            client.name,
+            last,
+            sequenced(snapshot["state"])["room"],
+        )
+    return last
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
+def summary(values: list[float]) -> str:
+    return (
+        f"p50 {statistics.median(values):.2f} s, p99 {percentile(values, 0.99):.2f} s, "
+        f"max {max(values):.2f} s"
+    )
+
+
+async def until(condition: Callable[[], Awaitable[object]], what: str, within: float = 30.0):
+    """Poll ``condition()`` until it returns something truthy; that value."""
+    deadline = time.monotonic() + within
+    while not (found := await condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not {what} within {within}s")
+        await asyncio.sleep(0.1)
+    return found
+
+
+class TimedClient(Client):
+    """A client that notes when each event arrived (monotonic clock), by ``seq``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrived: dict[int, float] = {}
+
+    def _track(self, message: dict) -> None:
+        super()._track(message)
+        if message.get("type") == "event":
+            self.arrived.setdefault(message["seq"], time.monotonic())
+
+
+async def timed_audience(stack: Stack, server, room: int, names: list[str]) -> list[TimedClient]:
+    """Joined audience members on ``server`` (participants made over HTTP)."""
+    from support.clients import audience_cookie
+
+    made = []
+    for name in names:
+        client = TimedClient.of(server, await audience_cookie(server, name), name)
+        stack.clients.append(client)
+        await client.connect()
+        assert (await client.join(room))["type"] == "room.snapshot"
+        made.append(client)
+    return made
+
+
+class Writer:
+    """A moderator changing the room's stage URL every ``every`` seconds until stopped; what
+    was acknowledged, with when (monotonic)."""
+
+    def __init__(self, moderator: Client, room: int, tag: str, every: float = 0.2) -> None:
+        self.moderator, self.room, self.tag, self.every = moderator, room, tag, every
+        self.acked: dict[int, float] = {}
+        self.refused: list[dict] = []
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        for n in range(5000):  # bounded
+            if self.stop.is_set():
+                return
+            answer = await self.moderator.request(
+                "room.update",
+                room=self.room,
+                stage_url=f"https://stage.example/{self.tag}/{n}",
+                within=20,
+            )
+            if answer["type"] == "reply":
+                self.acked[answer["data"]["seq"]] = time.monotonic()
+            else:
+                self.refused.append(answer)
+            await asyncio.sleep(self.every)
+
+    async def finish(self) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 30)
+
+
+def rss_kib(pid: int) -> int:
+    """A process's resident memory (KiB), from ``/proc``."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
