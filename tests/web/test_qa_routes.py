@@ -351,6 +351,7 @@ async def hostile_questions(world: World) -> dict[str, object]:
             text=SCRIPT,
             anonymous=False,
             to="sameh-wahba",
+            language="fr",
             now=NOW,
         )
         formula, _ = await questions.submit_question(
@@ -359,6 +360,7 @@ async def hostile_questions(world: World) -> dict[str, object]:
             viewer=people["Bob"],
             text=FORMULA,
             anonymous=True,
+            language="tr",
             now=NOW + MINUTE,
         )
         plus, _ = await questions.submit_question(
@@ -420,6 +422,7 @@ async def test_questions_json_export_has_every_question_with_its_history(world: 
         "edited": False,
         "votes": 0,
         "published_at": None,
+        "language": None,
     }
     assert (
         response.status_code,
@@ -443,6 +446,7 @@ async def test_questions_json_export_has_every_question_with_its_history(world: 
                     "id": script,
                     "status": "answered",
                     "text": SCRIPT,
+                    "language": "fr",
                     "anonymous": False,
                     "participant": p["Alice <b>"],
                     "author": "Alice <b>",
@@ -472,6 +476,7 @@ async def test_questions_json_export_has_every_question_with_its_history(world: 
                     "id": formula,
                     "status": "dismissed",
                     "text": FORMULA,
+                    "language": "tr",
                     "anonymous": True,
                     "participant": p["Bob"],
                     "author": None,
@@ -523,6 +528,7 @@ async def test_questions_csv_export_is_spreadsheet_safe(world: World):
                 "id",
                 "status",
                 "text",
+                "language",
                 "votes",
                 "anonymous",
                 "participant",
@@ -545,6 +551,7 @@ async def test_questions_csv_export_is_spreadsheet_safe(world: World):
                 str(script),
                 "answered",
                 SCRIPT,
+                "fr",
                 "0",
                 "no",
                 p["Alice <b>"],
@@ -568,6 +575,7 @@ async def test_questions_csv_export_is_spreadsheet_safe(world: World):
                 str(formula),
                 "dismissed",
                 "'" + FORMULA,
+                "tr",
                 "0",
                 "yes",
                 p["Bob"],
@@ -590,6 +598,7 @@ async def test_questions_csv_export_is_spreadsheet_safe(world: World):
                 str(plus),
                 "pending",
                 "'+1 to the above",
+                "",
                 "0",
                 "no",
                 p["@bob"],

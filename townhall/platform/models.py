@@ -320,6 +320,8 @@ class Question(Base):
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     answered_by: Mapped[str | None] = mapped_column(String(200))
     client_ref: Mapped[str | None] = mapped_column(String(80))
+    # The language it was asked in, a BCP 47 tag ("fr", "pt-BR"); null when the client said none.
+    language: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]

@@ -12,6 +12,7 @@ loser gets :class:`Conflict` carrying the question as it now is.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +43,11 @@ MAX_REASON = 300
 MAX_FILTER_WORDS = 200
 # A submission retried with the same ref within this time is the same question.
 RETRY_WINDOW = timedelta(minutes=15)
+# The language a question was asked in: a short BCP 47 tag, a language subtag and at most two
+# script, region or variant subtags ("fr", "fr-CA", "zh-Hant-TW"). The wire protocol refuses
+# anything else before it gets here (``townhall.realtime.messages.LanguageTag``).
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}")
+MAX_LANGUAGE = 20
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -74,6 +80,27 @@ def clean_text(raw: str, *, minimum: int, maximum: int) -> str:
     return text
 
 
+def clean_language(raw: str | None) -> str | None:
+    """A language tag in BCP 47's conventional case ("pt-BR", "zh-Hant"); None for none said."""
+    if raw is None or raw == "":
+        return None
+    if len(raw) > MAX_LANGUAGE or not LANGUAGE_TAG.fullmatch(raw):
+        raise Invalid(
+            f"{raw[:MAX_LANGUAGE]!r} is not a language tag such as en, fr or tr",
+            code="question.invalid_language",
+        )
+    first, *rest = raw.split("-")
+    subtags = [first.lower()]
+    for part in rest:
+        if len(part) == 4 and part.isalpha():
+            subtags.append(part.title())  # script
+        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
+            subtags.append(part.upper())  # region
+        else:
+            subtags.append(part.lower())  # variant
+    return "-".join(subtags)
+
+
 def flag_for(text: str, words: list[str]) -> str | None:
     lowered = text.casefold()
     hits = [w for w in words if w and w.casefold() in lowered]
@@ -98,6 +125,7 @@ def public_json(question: Question, people: dict[int, Person]) -> dict[str, Any]
         "answered_at": _iso(question.answered_at),
         "answered_by": question.answered_by,
         "merged_into": question.merged_into,
+        "language": question.language,
     }
 
 
@@ -266,8 +294,13 @@ async def submit_question(
     now: datetime,
     to: str | None = None,
     ref: str | None = None,
+    language: str | None = None,
 ) -> tuple[Question, list[LoggedEvent]]:
-    """Ask a question; a retry with the same ``ref`` returns the first one, unchanged."""
+    """Ask a question; a retry with the same ``ref`` returns the first one, unchanged.
+
+    ``language`` is the one it was asked in (the client offers the interface language by
+    default); None when the client did not say.
+    """
     if viewer.participant_id is None:
         raise Forbidden("join the event before asking", code="auth.required")
     if viewer.banned:
@@ -284,6 +317,7 @@ async def submit_question(
             f"questions open with the room; it is {room.state}", code="question.room_closed"
         )
     clean = clean_text(text, minimum=room.question_min_length, maximum=room.question_max_length)
+    tag = clean_language(language)
     person = await _panelist_in_room(db, room, to) if to else None
     flagged = flag_for(clean, list(room.word_filter or []))
     published = not room.premoderation and flagged is None
@@ -297,6 +331,7 @@ async def submit_question(
         status="approved" if published else "pending",
         flagged=flagged,
         client_ref=ref,
+        language=tag,
         created_at=now,
         updated_at=now,
         published_at=now if published else None,
