@@ -440,6 +440,7 @@ async def test_schedule_xml_is_valid_against_the_c3voc_xsd(summit):
         "subtitle": None,
         "track": None,
         "type": "Dialogue",
+        "language": "en",
         "abstract": session.description,
         "description": mayors_dialogue_notes(session.room.id),
     }
@@ -481,7 +482,7 @@ async def test_schedule_json_is_valid_against_the_c3voc_json_schema(summit):
         "subtitle": "",
         "track": None,
         "type": "Dialogue",
-        "language": None,
+        "language": "en",
         "abstract": session.description,
         "description": mayors_dialogue_notes(session.room.id),
         "persons": [
@@ -499,6 +500,36 @@ async def test_schedule_json_is_valid_against_the_c3voc_json_schema(summit):
             }
         ],
     }
+
+
+async def test_schedule_language_is_the_programmes_or_left_out(
+    db: AsyncSession, summit_spec: ProgrammeSpec
+):
+    """The c3voc ``language`` is the one the programme says its sessions are held in; a
+    programme that does not say leaves it null (JSON) and out (XML), both still valid."""
+    schema = json.loads((SCHEMAS / "schedule.json.schema.json").read_text())
+    validator = jsonschema.Draft6Validator(schema, format_checker=jsonschema.FormatChecker())
+    found = {}
+    for language in ("fr-CA", None):
+        spec = dataclasses.replace(
+            summit_spec, event=dataclasses.replace(summit_spec.event, language=language)
+        )
+        event, sessions = await load(db, spec)
+        document = json.loads(render_export("json", event, sessions, BASE))
+        xml = render_export("xml", event, sessions, BASE)
+        xmlschema.XMLSchema(SCHEMAS / "schedule.xml.xsd").validate(xml.decode())
+        assert [error.message for error in validator.iter_errors(document)] == []
+        events = [
+            item
+            for day in document["schedule"]["conference"]["days"]
+            for room in day["rooms"].values()
+            for item in room
+        ]
+        found[language] = (
+            {item["language"] for item in events},
+            {e.findtext("language") for e in ET.fromstring(xml).iter("event")},
+        )
+    assert found == {"fr-CA": ({"fr-CA"}, {"fr-CA"}), None: ({None}, {None})}
 
 
 async def test_schedule_guids_are_stable_uuid5_of_event_and_session_slugs(summit):

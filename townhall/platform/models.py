@@ -81,6 +81,8 @@ class Event(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     programme_status: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(500))
+    # The language the sessions are held in, a BCP 47 tag ("en"); None: not said.
+    language: Mapped[str | None] = mapped_column(String(20))
     # Audience admission: None = open to anyone; otherwise the code audience members give.
     access_code: Mapped[str | None] = mapped_column(String(64))
     # Ordered [{"label": "Izmir", "zone": "Europe/Istanbul"}, …]

@@ -12,7 +12,6 @@ loser gets :class:`Conflict` carrying the question as it now is.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .access import record
 from .errors import Conflict, Forbidden, Invalid, InvalidState, NotFound
+from .languages import clean_language
 from .models import (
     Appearance,
     Invitation,
@@ -43,11 +43,6 @@ MAX_REASON = 300
 MAX_FILTER_WORDS = 200
 # A submission retried with the same ref within this time is the same question.
 RETRY_WINDOW = timedelta(minutes=15)
-# The language a question was asked in: a short BCP 47 tag, a language subtag and at most two
-# script, region or variant subtags ("fr", "fr-CA", "zh-Hant-TW"). The wire protocol refuses
-# anything else before it gets here (``townhall.realtime.messages.LanguageTag``).
-LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}")
-MAX_LANGUAGE = 20
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -78,27 +73,6 @@ def clean_text(raw: str, *, minimum: int, maximum: int) -> str:
             maximum=maximum,
         )
     return text
-
-
-def clean_language(raw: str | None) -> str | None:
-    """A language tag in BCP 47's conventional case ("pt-BR", "zh-Hant"); None for none said."""
-    if raw is None or raw == "":
-        return None
-    if len(raw) > MAX_LANGUAGE or not LANGUAGE_TAG.fullmatch(raw):
-        raise Invalid(
-            f"{raw[:MAX_LANGUAGE]!r} is not a language tag such as en, fr or tr",
-            code="question.invalid_language",
-        )
-    first, *rest = raw.split("-")
-    subtags = [first.lower()]
-    for part in rest:
-        if len(part) == 4 and part.isalpha():
-            subtags.append(part.title())  # script
-        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
-            subtags.append(part.upper())  # region
-        else:
-            subtags.append(part.lower())  # variant
-    return "-".join(subtags)
 
 
 def flag_for(text: str, words: list[str]) -> str | None:
