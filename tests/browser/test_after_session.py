@@ -149,7 +149,7 @@ async def test_session_ends_then_report_export_and_summary(
         await report.goto(f"{url}/report")
         await expect(report.get_by_role("heading", level=1)).to_contain_text(WORKSHOP)
         await expect(report.locator(".report-meta").first).to_contain_text("Final")
-        await expect(report.locator("svg[role=img]")).to_have_count(8)
+        await expect(report.locator("svg[role=img]")).to_have_count(9)
         figures = report.locator(".report-figures li")
         await expect(figures).to_have_text(
             [
@@ -161,6 +161,10 @@ async def test_session_ends_then_report_export_and_summary(
         )
         await expect(report.locator("#airtime-cities figcaption")).to_contain_text(
             "Paris: 1 min 30 s; No city given: 45 s"
+        )
+        # Both asked from English pages: the room page sends the interface language.
+        await expect(report.locator("#questions-per-language figcaption")).to_contain_text(
+            "English: 2 asked, 1 answered"
         )
         await expect(report.locator("#speaker-timeline figcaption")).to_contain_text(
             "2 turns by 2 speakers."
@@ -178,7 +182,7 @@ async def test_session_ends_then_report_export_and_summary(
         requests: list[str] = []
         page.on("request", lambda request: requests.append(request.url))
         await page.goto(exported.as_uri())
-        await expect(page.locator("svg[role=img]")).to_have_count(8)
+        await expect(page.locator("svg[role=img]")).to_have_count(9)
         await expect(page.locator(".report-figures li").nth(2)).to_have_text("1 answered (50 %)")
         assert requests == [exported.as_uri()]
         await page.screenshot(path=tmp_path / "session-report-export.png", full_page=True)

@@ -83,10 +83,19 @@ async def join_as(
     return page
 
 
-async def ask(page: Page, text: str, *, to: str | None = None, anonymous: bool = False) -> None:
+async def ask(
+    page: Page,
+    text: str,
+    *,
+    to: str | None = None,
+    anonymous: bool = False,
+    language: str | None = None,
+) -> None:
     await page.get_by_label("Your question", exact=True).fill(text)
     if to is not None:
         await page.get_by_label("Addressed to").select_option(label=to)
+    if language is not None:
+        await page.get_by_label("Language of your question").select_option(label=language)
     if anonymous:
         await page.get_by_label("Ask anonymously").check()
     await page.get_by_role("button", name="Send question").click()
@@ -241,7 +250,9 @@ async def test_audience_qa_ask_moderate_vote_and_dismiss(
 
         # The server's typed refusals show inline: five questions a minute at most.
         for n in range(1, 6):
-            await ask(grace, f"Question number {n} from Grace")
+            await ask(
+                grace, f"Question number {n} from Grace", language="Türkçe" if n == 4 else None
+            )
             await expect(mine(grace, f"Question number {n} from Grace")).to_have_count(1)
         await ask(grace, "A sixth question from Grace")
         await expect(grace.locator("#ask-error")).to_have_text(
@@ -257,6 +268,18 @@ async def test_audience_qa_ask_moderate_vote_and_dismiss(
             m["data"]["question"]["text"]: m["data"]["question"]["id"]
             for m in moderator.events(room_id, "question.submitted")
         }
+        # Each records its language: the interface's unless the asker chose another (kept).
+        languages = {
+            m["data"]["question"]["text"]: m["data"]["question"]["language"]
+            for m in moderator.events(room_id, "question.submitted")
+        }
+        assert [languages[f"Question number {n} from Grace"] for n in range(1, 6)] == [
+            "en",
+            "en",
+            "en",
+            "tr",
+            "tr",
+        ]
         first_id = submitted["Question number 1 from Grace"]
         second_id = submitted["Question number 2 from Grace"]
         for qid in (first_id, second_id):

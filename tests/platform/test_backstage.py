@@ -162,6 +162,7 @@ async def test_backstage_reaches_the_panel_one_panelist_and_never_the_audience(d
             "answered_at": None,
             "answered_by": None,
             "merged_into": None,
+            "language": None,
         },
         "sent_at": z(NOW + timedelta(minutes=2)),
     }

@@ -90,6 +90,23 @@ def test_parse_programme_unknown_time_zone_names_the_field() -> None:
     ]
 
 
+def test_parse_programme_language_is_a_tag_in_conventional_case() -> None:
+    said = parse_programme(
+        edit('timezone = "Europe/Istanbul"\n', 'timezone = "Europe/Istanbul"\nlanguage = "fr-ca"\n')
+    )
+    unsaid = parse_programme(VALID)
+
+    assert (said.event.language, unsaid.event.language) == ("fr-CA", None)
+    assert problems_of(
+        edit(
+            'timezone = "Europe/Istanbul"\n', 'timezone = "Europe/Istanbul"\nlanguage = "French"\n'
+        )
+    ) == [
+        "programmes/demo.toml: event: field 'language': 'French' is not a language tag such as en "
+        "or fr"
+    ]
+
+
 def test_parse_programme_unknown_reference_zone_names_the_entry() -> None:
     text = edit(
         'timezone = "Europe/Istanbul"\n',

@@ -132,7 +132,13 @@ async def test_submit_question_anonymous_public_view_names_nobody(db, summit_spe
     bob = await audience(db, stage, "Bob")
 
     question, events = await questions.submit_question(
-        db, room_id=stage.room_id, viewer=ada, text="Who pays for this?", anonymous=True, now=NOW
+        db,
+        room_id=stage.room_id,
+        viewer=ada,
+        text="Who pays for this?",
+        anonymous=True,
+        language="en",
+        now=NOW,
     )
     await db.commit()
     public = next(
@@ -158,9 +164,63 @@ async def test_submit_question_anonymous_public_view_names_nobody(db, summit_spe
             "answered_at": None,
             "answered_by": None,
             "merged_into": None,
+            "language": "en",
         },
         [public],
     )
+
+
+# ---- the language it was asked in --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("fr", "fr"), ("TR", "tr"), ("fr-ca", "fr-CA"), ("zh-hant-tw", "zh-Hant-TW"), (None, None)],
+)
+async def test_submit_question_records_its_language_in_conventional_case(
+    db, stage: Stage, given: str | None, stored: str | None
+):
+    ada = await audience(db, stage, "Ada")
+
+    question, events = await questions.submit_question(
+        db,
+        room_id=stage.room_id,
+        viewer=ada,
+        text="Quelle résilience ?",
+        anonymous=False,
+        language=given,
+        now=NOW,
+    )
+    await db.commit()
+    question_id = question.id
+    db.expire_all()
+    again = await db.get(Question, question_id)
+    [submitted] = [e for e in events if e.name == "question.submitted"]
+    listed = await questions.list_room_questions(db, room_id=stage.room_id)
+
+    assert (again.language, submitted.data["question"]["language"], listed[0]["language"]) == (
+        stored,
+        stored,
+        stored,
+    )
+
+
+@pytest.mark.parametrize("given", ["french", "f", "fr_FR", "fr-", "fr-CA-x-y", "en-" + "a" * 9])
+async def test_submit_question_refuses_what_is_not_a_language_tag(db, stage: Stage, given: str):
+    ada = await audience(db, stage, "Ada")
+
+    with pytest.raises(Invalid) as refused:
+        await questions.submit_question(
+            db,
+            room_id=stage.room_id,
+            viewer=ada,
+            text="What is resilience?",
+            anonymous=False,
+            language=given,
+            now=NOW,
+        )
+    await db.rollback()
+
+    stored = await db.scalar(select(func.count()).select_from(Question))
+    assert (refused.value.code, stored) == ("question.invalid_language", 0)
 
 
 async def test_submit_question_premoderation_on_holds_it_for_the_moderators(db, stage: Stage):

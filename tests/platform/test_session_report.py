@@ -54,9 +54,17 @@ async def recorded(db, summit_spec) -> tuple[int, dict[str, int]]:
     ada, bob, cem = [await viewer(name) for name in ("Ada", "Bob", "Cem")]
     await db.commit()
 
-    async def ask(who: Viewer, text: str, when: int, anonymous: bool = False) -> int:
+    async def ask(
+        who: Viewer, text: str, when: int, anonymous: bool = False, language: str | None = None
+    ) -> int:
         question, _ = await questions.submit_question(
-            db, room_id=room_id, viewer=who, text=text, anonymous=anonymous, now=at(when)
+            db,
+            room_id=room_id,
+            viewer=who,
+            text=text,
+            anonymous=anonymous,
+            language=language,
+            now=at(when),
         )
         await db.commit()
         return question.id
@@ -77,10 +85,10 @@ async def recorded(db, summit_spec) -> tuple[int, dict[str, int]]:
         await db.commit()
         return request.id
 
-    q = {"1": await ask(ada, "How do cities pay for resilience?", 10)}
-    q["2"] = await ask(bob, "What about small towns?", 20)
+    q = {"1": await ask(ada, "How do cities pay for resilience?", 10, language="en")}
+    q["2"] = await ask(bob, "What about small towns?", 20, language="fr")
     turns = {"sameh": await turn(sameh, 30, 40)}
-    q["3"] = await ask(cem, "Who measures progress?", 70, anonymous=True)
+    q["3"] = await ask(cem, "Who measures progress?", 70, anonymous=True, language="fr")
     await moderate(questions.approve_question, q["1"], 80)
     await moderate(questions.approve_question, q["2"], 100)
     await moderate(questions.approve_question, q["3"], 130)
@@ -161,6 +169,12 @@ async def test_session_report_figures_match_the_log_live_and_final(db, recorded)
         ],
         "to_approval": {"count": 3, "median_seconds": 70.0, "p90_seconds": 80.0},
         "to_answer": {"count": 1, "median_seconds": 180.0, "p90_seconds": 180.0},
+        # q2 and q3 in French, q1 in English, q4 (dismissed) said none.
+        "per_language": [
+            {"language": "fr", "asked": 2, "approved": 2, "answered": 0},
+            {"language": "en", "asked": 1, "approved": 1, "answered": 1},
+            {"language": None, "asked": 1, "approved": 0, "answered": 0},
+        ],
         "top": [q1, q3, q2],
         "top_unanswered": [q3, q2],
         "answered_questions": [q1],

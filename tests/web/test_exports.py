@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from townhall.platform.programme_spec import ProgrammeSpec, SessionSpec, local_t
 from townhall.settings import Settings
 from townhall.web.exports import render_export, session_ics
 from townhall.web.exports.c3voc import event_guid, schedule_document
+from townhall.web.exports.ical import sequence
 from townhall.web.routes import build_routes
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "data"
@@ -160,9 +161,88 @@ async def test_programme_ics_timed_session_is_a_whole_vevent_in_the_home_zone(su
         "DESCRIPTION": f"{session.description}\n\n{mayors_dialogue_notes(session.room.id)}",
         "LOCATION": "Online",
         "STATUS": "CONFIRMED",
-        "URL": f"{BASE}/events/{SLUG}/sessions/mayors-dialogue",
+        "SEQUENCE": sequence(session),
+        "URL": f"{BASE}/events/{SLUG}/rooms/{session.room.id}",
+        "CONFERENCE": f"{BASE}/events/{SLUG}/rooms/{session.room.id}",
     }
     assert vevent.decoded("DTSTART").astimezone(UTC) == datetime(2021, 12, 7, 13, 0, tzinfo=UTC)
+
+
+async def test_programme_ics_online_session_joins_at_its_room_per_rfc_7986(summit):
+    event, sessions = summit
+    room = (
+        f"{BASE}/events/{SLUG}/rooms/{by_slug(sessions, 'workshop-1-building-resilience').room.id}"
+    )
+
+    body = render_export("ics", event, sessions, BASE)
+    vevents = vevents_by_uid(body)
+    online = vevents[f"workshop-1-building-resilience@{SLUG}.townhall"]
+    on_site = vevents[f"plenary-human-rights-democracy@{SLUG}.townhall"]
+
+    assert (
+        str(online["URL"]),
+        str(online["CONFERENCE"]),
+        dict(online["CONFERENCE"].params),
+        str(on_site["URL"]),
+        "CONFERENCE" in on_site,
+    ) == (
+        room,
+        room,
+        {
+            "VALUE": "URI",
+            "FEATURE": ["VIDEO", "CHAT"],
+            "LABEL": "Live room: stage, stream and questions",
+        },
+        f"{BASE}/events/{SLUG}/sessions/plenary-human-rights-democracy",
+        False,
+    )
+    assert (
+        f'CONFERENCE;FEATURE=VIDEO,CHAT;LABEL="Live room: stage, stream and questions";'
+        f"VALUE=URI:{room}"
+    ) in unfolded_lines(body)
+
+
+async def test_programme_ics_sequence_rises_when_a_session_changes(
+    db: AsyncSession, summit, summit_spec: ProgrammeSpec
+):
+    """An edit (here a re-import with a new title) raises the session's SEQUENCE, so calendars
+    holding the entry take the new version; the other sessions keep theirs."""
+    _event, sessions = summit
+    # The programme was imported an hour ago (the numbers count whole seconds).
+    for session in sessions:
+        session.updated_at -= timedelta(hours=1)
+    await db.commit()
+    before_event, before_sessions = await load(db, summit_spec)
+    before = {
+        uid: e["SEQUENCE"]
+        for uid, e in vevents_by_uid(
+            render_export("ics", before_event, before_sessions, BASE)
+        ).items()
+    }
+    edited = dataclasses.replace(
+        summit_spec,
+        sessions=tuple(
+            dataclasses.replace(s, title=s.title + " (new title)")
+            if s.slug == "workshop-1-building-resilience"
+            else s
+            for s in summit_spec.sessions
+        ),
+    )
+
+    after_event, after_sessions = await load(db, edited)
+    after = {
+        uid: e["SEQUENCE"]
+        for uid, e in vevents_by_uid(
+            render_export("ics", after_event, after_sessions, BASE)
+        ).items()
+    }
+
+    changed = f"workshop-1-building-resilience@{SLUG}.townhall"
+    assert after[changed] >= before[changed] + 3600 - 1
+    assert {uid: n for uid, n in after.items() if uid != changed} == {
+        uid: n for uid, n in before.items() if uid != changed
+    }
+    assert all(0 < n < 2**31 for n in after.values())
 
 
 async def test_programme_ics_tba_session_is_all_day_tentative_and_transparent(summit):
@@ -360,6 +440,7 @@ async def test_schedule_xml_is_valid_against_the_c3voc_xsd(summit):
         "subtitle": None,
         "track": None,
         "type": "Dialogue",
+        "language": "en",
         "abstract": session.description,
         "description": mayors_dialogue_notes(session.room.id),
     }
@@ -401,7 +482,7 @@ async def test_schedule_json_is_valid_against_the_c3voc_json_schema(summit):
         "subtitle": "",
         "track": None,
         "type": "Dialogue",
-        "language": None,
+        "language": "en",
         "abstract": session.description,
         "description": mayors_dialogue_notes(session.room.id),
         "persons": [
@@ -419,6 +500,36 @@ async def test_schedule_json_is_valid_against_the_c3voc_json_schema(summit):
             }
         ],
     }
+
+
+async def test_schedule_language_is_the_programmes_or_left_out(
+    db: AsyncSession, summit_spec: ProgrammeSpec
+):
+    """The c3voc ``language`` is the one the programme says its sessions are held in; a
+    programme that does not say leaves it null (JSON) and out (XML), both still valid."""
+    schema = json.loads((SCHEMAS / "schedule.json.schema.json").read_text())
+    validator = jsonschema.Draft6Validator(schema, format_checker=jsonschema.FormatChecker())
+    found = {}
+    for language in ("fr-CA", None):
+        spec = dataclasses.replace(
+            summit_spec, event=dataclasses.replace(summit_spec.event, language=language)
+        )
+        event, sessions = await load(db, spec)
+        document = json.loads(render_export("json", event, sessions, BASE))
+        xml = render_export("xml", event, sessions, BASE)
+        xmlschema.XMLSchema(SCHEMAS / "schedule.xml.xsd").validate(xml.decode())
+        assert [error.message for error in validator.iter_errors(document)] == []
+        events = [
+            item
+            for day in document["schedule"]["conference"]["days"]
+            for room in day["rooms"].values()
+            for item in room
+        ]
+        found[language] = (
+            {item["language"] for item in events},
+            {e.findtext("language") for e in ET.fromstring(xml).iter("event")},
+        )
+    assert found == {"fr-CA": ({"fr-CA"}, {"fr-CA"}), None: ({None}, {None})}
 
 
 async def test_schedule_guids_are_stable_uuid5_of_event_and_session_slugs(summit):

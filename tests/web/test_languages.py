@@ -128,6 +128,24 @@ async def test_room_page_in_turkish(
     )
 
 
+@pytest.mark.parametrize(("accept", "chosen"), [("fr", "fr"), ("tr", "tr"), ("de", "en")])
+async def test_ask_form_offers_the_question_languages_defaulting_to_the_interface(
+    client: httpx.AsyncClient, rooms: tuple[str, dict[str, int]], accept: str, chosen: str
+) -> None:
+    url = f"{EVENT_URL}/rooms/{rooms[1][WORKSHOP_1]}"
+    doc = parse((await client.get(url, headers={"accept-language": accept})).text)
+    select = by_id(doc, "ask-language")
+    options = [(o.get("value"), o.get("lang"), text(o)) for o in select.iter("option")]
+    selected = [o.get("value") for o in select.iter("option") if o.get("selected") is not None]
+    label = next(el for el in doc.iter("label") if el.get("for") == "ask-language")
+    assert (options, selected, select.get("data-default"), bool(text(label))) == (
+        [("en", "en", "English"), ("fr", "fr", "Français"), ("tr", "tr", "Türkçe")],
+        [chosen],
+        chosen,
+        True,
+    )
+
+
 async def test_language_switch_remembers_the_choice(client: httpx.AsyncClient) -> None:
     back = f"{EVENT_URL}?day=2"
     response = await client.post(

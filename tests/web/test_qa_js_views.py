@@ -50,3 +50,33 @@ import { votesLabel } from "./qa.mjs";
 process.stdout.write(JSON.stringify([0, 1, 2, 1500].map(votesLabel)));
 """
     assert run_in_node(tmp_path, script) == ["0 votes", "1 vote", "2 votes", "1,500 votes"]
+
+
+def test_language_filter_lists_the_languages_asked_in_and_keeps_one(tmp_path: Path) -> None:
+    questions = [
+        {"id": 1, "language": "fr"},
+        {"id": 2, "language": "tr"},
+        {"id": 3, "language": "fr"},
+        {"id": 4, "language": None},
+        {"id": 5},
+        {"id": 6, "language": "en"},
+    ]
+    script = f"""
+import {{ inLanguage, languageLabel, questionLanguages }} from "./qa.mjs";
+const questions = {json.dumps(questions)};
+const ids = (list) => list.map((q) => q.id);
+process.stdout.write(JSON.stringify({{
+  languages: questionLanguages(questions),
+  fr: ids(inLanguage(questions, "fr")),
+  none: ids(inLanguage(questions, "")),
+  all: ids(inLanguage(questions, null)),
+  labels: ["fr", "tr", "fr-CA", "", "qq"].map(languageLabel),
+}}));
+"""
+    assert run_in_node(tmp_path, script) == {
+        "languages": ["", "fr", "en", "tr"],
+        "fr": [1, 3],
+        "none": [4, 5],
+        "all": [1, 2, 3, 4, 5, 6],
+        "labels": ["French", "Turkish", "Canadian French", "Language not said", "qq"],
+    }

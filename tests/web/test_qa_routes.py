@@ -369,6 +369,7 @@ async def hostile_questions(world: World) -> dict[str, object]:
             text=SCRIPT,
             anonymous=False,
             to="sameh-wahba",
+            language="fr",
             now=NOW,
         )
         formula, _ = await questions.submit_question(
@@ -377,6 +378,7 @@ async def hostile_questions(world: World) -> dict[str, object]:
             viewer=people["Bob"],
             text=FORMULA,
             anonymous=True,
+            language="tr",
             now=NOW + MINUTE,
         )
         plus, _ = await questions.submit_question(
@@ -438,6 +440,7 @@ async def test_questions_json_export_has_every_question_with_its_history(world: 
         "edited": False,
         "votes": 0,
         "published_at": None,
+        "language": None,
     }
     assert (
         response.status_code,
@@ -461,6 +464,7 @@ async def test_questions_json_export_has_every_question_with_its_history(world: 
                     "id": script,
                     "status": "answered",
                     "text": SCRIPT,
+                    "language": "fr",
                     "anonymous": False,
                     "participant": p["Alice <b>"],
                     "author": "Alice <b>",
@@ -490,6 +494,7 @@ async def test_questions_json_export_has_every_question_with_its_history(world: 
                     "id": formula,
                     "status": "dismissed",
                     "text": FORMULA,
+                    "language": "tr",
                     "anonymous": True,
                     "participant": p["Bob"],
                     "author": None,
@@ -541,6 +546,7 @@ async def test_questions_csv_export_is_spreadsheet_safe(world: World):
                 "id",
                 "status",
                 "text",
+                "language",
                 "votes",
                 "anonymous",
                 "participant",
@@ -563,6 +569,7 @@ async def test_questions_csv_export_is_spreadsheet_safe(world: World):
                 str(script),
                 "answered",
                 SCRIPT,
+                "fr",
                 "0",
                 "no",
                 p["Alice <b>"],
@@ -586,6 +593,7 @@ async def test_questions_csv_export_is_spreadsheet_safe(world: World):
                 str(formula),
                 "dismissed",
                 "'" + FORMULA,
+                "tr",
                 "0",
                 "yes",
                 p["Bob"],
@@ -608,6 +616,7 @@ async def test_questions_csv_export_is_spreadsheet_safe(world: World):
                 str(plus),
                 "pending",
                 "'+1 to the above",
+                "",
                 "0",
                 "no",
                 p["@bob"],

@@ -34,13 +34,17 @@ async def rehearse(world: World) -> dict[str, int]:
         ada = await create_participant(db, event_id=world.event_id, display_name="Ada", now=START)
         asker = Viewer(ada.id, "Ada", world.event_id)
         ids = {}
-        for offset, text in ((0, "How is <b>resilience</b> paid for?"), (30, "=1+1 formulas?")):
+        for offset, text, language in (
+            (0, "How is <b>resilience</b> paid for?", "fr"),
+            (30, "=1+1 formulas?", None),
+        ):
             question, _ = await questions.submit_question(
                 db,
                 room_id=world.room,
                 viewer=asker,
                 text=text,
                 anonymous=False,
+                language=language,
                 now=START + timedelta(seconds=offset),
             )
             ids[text] = question.id
@@ -93,6 +97,7 @@ async def test_report_page_export_json_and_csv_for_staff_only(world: World) -> N
         schema = (await client.get("/openapi.json")).json()
         attendance = await client.get(f"{room}/report/attendance.csv")
         top = await client.get(f"{room}/report/top-questions.csv")
+        languages = await client.get(f"{room}/report/questions-per-language.csv")
         unknown = await client.get(f"{room}/report/nothing.csv")
     refused = {}
     for role in ("panelist", "other_moderator", "anonymous"):
@@ -124,6 +129,11 @@ async def test_report_page_export_json_and_csv_for_staff_only(world: World) -> N
         "median_seconds": 60.0,
         "p90_seconds": 60.0,
     }
+    assert list(csv.reader(io.StringIO(languages.content.decode("utf-8-sig")))) == [
+        ["language", "asked", "approved", "answered"],
+        ["fr", "1", "1", "1"],
+        ["", "1", "1", "0"],
+    ]
     assert document["floor"]["airtime"]["cities"] == [{"city": "Paris", "seconds": 60, "turns": 1}]
     assert list(csv.reader(io.StringIO(attendance.content.decode("utf-8-sig")))) == [
         ["at", "audience", "panel", "staff"],
@@ -144,7 +154,7 @@ async def test_report_page_export_json_and_csv_for_staff_only(world: World) -> N
         [str(ids["=1+1 formulas?"]), "'=1+1 formulas?", "Ada", "0", "approved", ""],
     ]
 
-    # The page: sound HTML, eight charts drawn inline, the hostile text escaped.
+    # The page: sound HTML, nine charts drawn inline, the hostile text escaped.
     assert (page.status_code, document_problems(page.text)) == (200, [])
     doc = parse(page.text)
     charts = [svg for svg in doc.iter(SVG)]
@@ -155,6 +165,7 @@ async def test_report_page_export_json_and_csv_for_staff_only(world: World) -> N
             "questions-per-minute",
             "waits",
             "answered-share",
+            "questions-per-language",
             "top-questions",
             "airtime-cities",
             "airtime-speakers",
@@ -181,7 +192,7 @@ async def test_report_page_export_json_and_csv_for_staff_only(world: World) -> N
         f'attachment; filename="{SLUG}-workshop-1-building-resilience-report.html"',
         [],
         [],
-        8,
+        9,
         ["inline style on <style>"],
     )
     assert export.headers["content-security-policy"].startswith(

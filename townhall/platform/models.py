@@ -81,6 +81,8 @@ class Event(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     programme_status: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(500))
+    # The language the sessions are held in, a BCP 47 tag ("en"); None: not said.
+    language: Mapped[str | None] = mapped_column(String(20))
     # Audience admission: None = open to anyone; otherwise the code audience members give.
     access_code: Mapped[str | None] = mapped_column(String(64))
     # Ordered [{"label": "Izmir", "zone": "Europe/Istanbul"}, …]
@@ -320,6 +322,8 @@ class Question(Base):
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     answered_by: Mapped[str | None] = mapped_column(String(200))
     client_ref: Mapped[str | None] = mapped_column(String(80))
+    # The language it was asked in, a BCP 47 tag ("fr", "pt-BR"); null when the client said none.
+    language: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]

@@ -62,6 +62,7 @@ async def import_programme(
     event.timezone = e.timezone
     event.programme_status = e.programme_status
     event.website = e.website
+    event.language = e.language
     event.reference_zones = [{"label": z.label, "zone": z.zone} for z in e.reference_zones]
     event.parts = [{**asdict(p), "dates": [d.isoformat() for d in p.dates]} for p in e.parts]
     await db.flush()

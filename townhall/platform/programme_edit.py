@@ -59,6 +59,7 @@ EVENT_COLUMNS = (
     Event.description,
     Event.programme_status,
     Event.website,
+    Event.language,
     Event.reference_zones,
     Event.parts,
 )
@@ -130,6 +131,7 @@ async def spec_from_db(db: AsyncSession, event_id: int) -> ProgrammeSpec:
             description=event.description or "",
             programme_status=event.programme_status,
             website=event.website,
+            language=event.language,
             reference_zones=tuple(ZoneSpec(z["label"], z["zone"]) for z in event.reference_zones),
             parts=tuple(_part(p) for p in event.parts),
         ),

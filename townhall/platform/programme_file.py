@@ -12,6 +12,8 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from .errors import Invalid
+from .languages import clean_language
 from .programme_spec import (
     PERSON_TEXT_FIELDS,
     SEAT_FIELDS,
@@ -41,6 +43,7 @@ EVENT_FIELDS = {
     "timezone",
     "programme_status",
     "website",
+    "language",
     "reference_zones",
     "parts",
 }
@@ -215,9 +218,18 @@ def _read_event(problems: Problems, table: Any) -> EventSpec | None:
         description=read.text("description", default="") or "",
         programme_status=read.text("programme_status"),
         website=read.text("website"),
+        language=_language(problems, read.text("language")),
         reference_zones=tuple(zones),
         parts=tuple(parts),
     )
+
+
+def _language(problems: Problems, tag: str | None) -> str | None:
+    try:
+        return clean_language(tag)
+    except Invalid:
+        problems.add("event", f"field 'language': {tag!r} is not a language tag such as en or fr")
+        return None
 
 
 def _read_person(problems: Problems, index: int, table: Any) -> PersonSpec:

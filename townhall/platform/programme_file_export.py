@@ -28,7 +28,15 @@ def export_programme_file(spec: ProgrammeSpec) -> str:
     out.line("format_version = 1")
     out.table("[event]")
     event = spec.event
-    for name in ("slug", "title", "short_title", "timezone", "programme_status", "website"):
+    for name in (
+        "slug",
+        "title",
+        "short_title",
+        "timezone",
+        "programme_status",
+        "website",
+        "language",
+    ):
         out.field(name, getattr(event, name))
     out.field("description", event.description)
     for zone_spec in event.reference_zones:

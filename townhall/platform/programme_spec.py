@@ -118,6 +118,8 @@ class EventSpec:
     description: str = ""
     programme_status: str | None = None
     website: str | None = None
+    # The language the sessions are held in, a BCP 47 tag ("en"); None: not said.
+    language: str | None = None
     reference_zones: tuple[ZoneSpec, ...] = ()
     parts: tuple[PartSpec, ...] = ()
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .access import record
 from .errors import Conflict, Forbidden, Invalid, InvalidState, NotFound
+from .languages import clean_language
 from .models import (
     Appearance,
     Invitation,
@@ -98,6 +99,7 @@ def public_json(question: Question, people: dict[int, Person]) -> dict[str, Any]
         "answered_at": _iso(question.answered_at),
         "answered_by": question.answered_by,
         "merged_into": question.merged_into,
+        "language": question.language,
     }
 
 
@@ -266,8 +268,13 @@ async def submit_question(
     now: datetime,
     to: str | None = None,
     ref: str | None = None,
+    language: str | None = None,
 ) -> tuple[Question, list[LoggedEvent]]:
-    """Ask a question; a retry with the same ``ref`` returns the first one, unchanged."""
+    """Ask a question; a retry with the same ``ref`` returns the first one, unchanged.
+
+    ``language`` is the one it was asked in (the client offers the interface language by
+    default); None when the client did not say.
+    """
     if viewer.participant_id is None:
         raise Forbidden("join the event before asking", code="auth.required")
     if viewer.banned:
@@ -284,6 +291,7 @@ async def submit_question(
             f"questions open with the room; it is {room.state}", code="question.room_closed"
         )
     clean = clean_text(text, minimum=room.question_min_length, maximum=room.question_max_length)
+    tag = clean_language(language)
     person = await _panelist_in_room(db, room, to) if to else None
     flagged = flag_for(clean, list(room.word_filter or []))
     published = not room.premoderation and flagged is None
@@ -297,6 +305,7 @@ async def submit_question(
         status="approved" if published else "pending",
         flagged=flagged,
         client_ref=ref,
+        language=tag,
         created_at=now,
         updated_at=now,
         published_at=now if published else None,

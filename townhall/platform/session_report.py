@@ -14,9 +14,9 @@ Which events count:
 - votes: the last count a ``question.*`` event or a ``question.votes_changed`` tally gave;
 - turns: ``floor.granted`` (who, city, granted at) ended by ``floor.turn_ended`` (its
   ``seconds``); a turn under way is counted up to ``now``;
-- states: ``room.state_changed``.
-
-Questions carry no language, so there is no per-language figure.
+- states: ``room.state_changed``;
+- languages: the ``language`` a question's events carry (the one it was asked in; null for a
+  question whose client said none, or one asked before questions recorded it).
 """
 
 from __future__ import annotations
@@ -170,6 +170,27 @@ def answered_share(moments: dict[int, dict[str, datetime]]) -> dict[str, Any]:
     }
 
 
+def questions_per_language(
+    moments: dict[int, dict[str, datetime]], questions: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Asked, approved and answered per language asked in, most asked first (then by tag;
+    the questions that said none last)."""
+    rows: dict[str | None, dict[str, Any]] = {}
+    for qid, steps in moments.items():
+        if "asked" not in steps:
+            continue
+        language = questions.get(qid, {}).get("language")
+        entry = rows.setdefault(
+            language, {"language": language, "asked": 0, "approved": 0, "answered": 0}
+        )
+        for step in ("asked", "approved", "answered"):
+            entry[step] += step in steps
+    return sorted(
+        rows.values(),
+        key=lambda r: (-r["asked"], r["language"] is None, r["language"] or ""),
+    )
+
+
 def question_row(question: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": question["id"],
@@ -275,6 +296,7 @@ def build_report(
             "per_minute": questions_per_minute(moments),
             "to_approval": waits(moments, "approved"),
             "to_answer": waits(moments, "answered"),
+            "per_language": questions_per_language(moments, questions),
             "top": top_questions(questions),
             "top_unanswered": top_questions(questions, statuses=UNANSWERED_STATUSES),
             "answered_questions": [

@@ -20,6 +20,10 @@ PROTOCOL_VERSION = 1
 # with a typed error, instead of failing in the database.
 RowId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ROW_ID)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_ROW_ID)]
+# A short BCP 47 language tag ("en", "fr", "tr", "fr-CA"): what townhall.platform.questions takes.
+LanguageTag = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$", max_length=20)
+]
 
 # Close codes (the 4000-4999 range is the application's).
 CLOSE_POLICY = 1008  # junk, forbidden origin, revoked access
@@ -76,6 +80,8 @@ class QuestionSubmit(_Command, tag="question.submit"):
     text: str
     anonymous: bool = False
     to: str | None = None  # key of a panelist of the session
+    # The language it is asked in; the room page sends the interface language unless changed.
+    language: LanguageTag | None = None
 
 
 class _QuestionCommand(_Command, kw_only=True):

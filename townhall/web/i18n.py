@@ -14,7 +14,8 @@ travel to the browser as a JSON block; ``static/js/labels.js`` is their one entr
 from __future__ import annotations
 
 import gettext as stdlib_gettext
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -93,6 +94,16 @@ _current: ContextVar[Catalogue | None] = ContextVar("townhall_catalogue", defaul
 
 def _catalogue() -> Catalogue:
     return _current.get() or SOURCE
+
+
+@contextmanager
+def use_catalogue(catalogue: Catalogue) -> Iterator[None]:
+    """Speak ``catalogue``'s language for a while outside a request (a test, the CLI)."""
+    token = _current.set(catalogue)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def current_language() -> str:

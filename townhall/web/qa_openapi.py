@@ -22,6 +22,10 @@ _QUESTION_FIELDS: dict[str, Any] = {
     "id": {"type": "integer"},
     "status": {"enum": ["pending", "approved", "answered", "dismissed", "archived", "merged"]},
     "text": {"type": "string"},
+    "language": {
+        **_NULLABLE_STRING,
+        "description": "the BCP 47 tag it was asked in (en, fr, tr, …); null: not said",
+    },
     "votes": {"type": "integer"},
     "anonymous": {"type": "boolean"},
     "participant": {"type": "string", "description": "pseudonymous participant id"},

@@ -19,9 +19,9 @@ from townhall.platform.models import AuditEntry, Event, Room
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = tuple(
-    "id status text votes anonymous participant author to assigned_to created_at published_at "
-    "answered_at updated_at answered_by merged_into pinned flagged dismiss_reason edited "
-    "moderator_actions".split()
+    "id status text language votes anonymous participant author to assigned_to created_at "
+    "published_at answered_at updated_at answered_by merged_into pinned flagged dismiss_reason "
+    "edited moderator_actions".split()
 )
 
 
@@ -46,6 +46,7 @@ def export_question(question: dict[str, Any], actions: list[dict[str, Any]]) -> 
         "id": question["id"],
         "status": question["status"],
         "text": question["text"],
+        "language": question["language"],
         "votes": question["votes"],
         "anonymous": question["anonymous"],
         "participant": question["participant"],

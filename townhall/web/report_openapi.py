@@ -88,6 +88,21 @@ SCHEMAS: dict[str, Any] = {
                             }
                         ),
                     },
+                    "per_language": {
+                        "type": "array",
+                        "description": "by the language asked in, most asked first",
+                        "items": _object(
+                            {
+                                "language": {
+                                    **_NULLABLE_STRING,
+                                    "description": "a BCP 47 tag; null: not said",
+                                },
+                                "asked": _COUNT,
+                                "approved": _COUNT,
+                                "answered": _COUNT,
+                            }
+                        ),
+                    },
                     "to_approval": _WAIT,
                     "to_answer": _WAIT,
                     "top": {"type": "array", "items": _QUESTION},

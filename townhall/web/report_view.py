@@ -15,11 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
+
 from . import formats
 from .charts import Bar, Series, Span, Svg, bar_chart, line_chart, timeline
 from .i18n import N_, gettext, ngettext, pgettext
 
 NO_CITY = N_("No city given")
+NO_LANGUAGE = N_("Language not said")
 EPOCH = datetime.fromtimestamp(0, UTC)  # the origin of an empty chart
 
 
@@ -78,6 +81,18 @@ def votes(count: int) -> str:
     return ngettext("{count} vote", "{count} votes", count).format(count=formats.number(count))
 
 
+def language_name(tag: str | None) -> str:
+    """A BCP 47 tag named in the viewer's language ("French", "français (Canada)" as
+    "Français (Canada)", "Fransızca"); the tag itself when CLDR does not know it."""
+    if not tag:
+        return gettext(NO_LANGUAGE)
+    try:
+        name = Locale.parse(tag, sep="-").get_display_name(formats.locale())
+    except (UnknownLocaleError, ValueError):  # a tag CLDR does not know, or cannot parse
+        return tag
+    return name[:1].upper() + name[1:] if name else tag
+
+
 def figures(bars: Sequence[Bar]) -> str:
     """A chart's bars in one line: "Paris: 1 min 30 s; Lyon: 45 s"."""
     return "; ".join(
@@ -116,6 +131,9 @@ def tables(report: dict[str, Any]) -> dict[str, Table]:
         "answered-share": Table(
             ("asked", "approved", "answered", "share"),
             [{k: questions[k] for k in ("asked", "approved", "answered", "share")}],
+        ),
+        "questions-per-language": Table(
+            ("language", "asked", "approved", "answered"), questions["per_language"]
         ),
         "top-questions": Table(
             ("id", "text", "author", "votes", "status", "answered_by"), questions["top"]
@@ -268,6 +286,38 @@ def _answered_share(report: dict[str, Any]) -> Chart:
     )
 
 
+def _asked_answered(asked: int, answered: int) -> str:
+    """ "3 asked, 1 answered" (each count with its own plural: "1 posée, 0 répondue")."""
+    return ", ".join(
+        (
+            ngettext("{count} asked", "{count} asked", asked).format(count=number(asked)),
+            ngettext("{count} answered", "{count} answered", answered).format(
+                count=number(answered)
+            ),
+        )
+    )
+
+
+def _per_language(report: dict[str, Any]) -> Chart:
+    rows = report["questions"]["per_language"]
+    bars = [
+        Bar(
+            language_name(r["language"]),
+            r["asked"],
+            _asked_answered(r["asked"], r["answered"]),
+        )
+        for r in rows
+    ]
+    summary = figures(bars) or gettext("No questions yet.")
+    title = gettext("Questions per language")
+    return Chart(
+        "questions-per-language",
+        title,
+        bar_chart(chart_id="chart-questions-per-language", title=title, desc=summary, bars=bars),
+        summary,
+    )
+
+
 def _top(report: dict[str, Any]) -> Chart:
     top = report["questions"]["top"]
     bars = [Bar(q["text"], q["votes"], votes(q["votes"])) for q in top]
@@ -354,6 +404,7 @@ def charts(report: dict[str, Any], zone: ZoneInfo) -> list[Chart]:
         _per_minute(report, zone),
         _waits(report),
         _answered_share(report),
+        _per_language(report),
         _top(report),
         _airtime(report, "cities"),
         _airtime(report, "people"),

@@ -17,7 +17,8 @@ these. Both are built from one document, valid against the c3voc JSON Schema and
   "{location} (hybrid)". Apps group the timetable by room.
 - ``abstract`` is the session's description; ``description`` holds its guiding questions,
   people with their roles (the format's persons have none) and its live room link.
-- ``language`` is null: Townhall does not record a programme's language.
+- ``language`` is the language the programme says its sessions are held in (``language`` in
+  its ``[event]`` table, a BCP 47 tag such as ``en``); null when it does not say.
 - ``version`` names the programme status and when the programme last changed, so apps notice
   a new version.
 """
@@ -133,7 +134,7 @@ def _event_json(
         "subtitle": "",
         "track": None,
         "type": session.kind.capitalize(),
-        "language": None,
+        "language": event.language,
         "abstract": session.description,
         "description": session_notes(event, session, base_url, with_description=False),
         "persons": [

@@ -14,12 +14,15 @@ import {
   conflictMessage,
   createAnnouncer,
   el,
+  inLanguage,
+  languageLabel,
   nextCandidate,
   nextUp,
   onAirQuestion,
   openQuestions,
   questionBody,
   questionById,
+  questionLanguages,
   shorten,
   upsertQuestion,
   waitingNextUp,
@@ -53,12 +56,18 @@ let live = null;
 let state = null;
 let tab = "incoming";
 let selectedId = null;
+let languageFilter = null; // a language tag, "" for none said, null for every language
 const openMore = new Set(); // question ids whose "More" actions are unfolded
 
 // ---- what each tab lists ---------------------------------------------------------------
 
 function tabQuestions(name) {
   if (!state) return [];
+  // The question on air stays in sight whatever the language filter.
+  return name === "onair" ? byTab(name) : inLanguage(byTab(name), languageFilter);
+}
+
+function byTab(name) {
   switch (name) {
     case "incoming":
       return withStatus(state, "pending").sort((a, b) => a.id - b.id);
@@ -127,6 +136,7 @@ function badges(q) {
   if (q.id === state.on_air) list.push(el("span", { class: "qa-badge qa-badge-onair" }, t("On air")));
   if (q.pinned != null && q.status === "approved") list.push(el("span", { class: "qa-badge" }, t("Next up #{position}", { position: q.pinned + 1 })));
   if (q.flagged) list.push(el("span", { class: "qa-badge qa-badge-flag" }, t("Flagged: {words}", { words: q.flagged })));
+  if (q.language) list.push(el("span", { class: "qa-badge qa-badge-language", lang: q.language }, languageLabel(q.language)));
   return el("p", { class: "qa-badges" }, list);
 }
 
@@ -199,6 +209,22 @@ function renderOnAirStrip() {
   );
 }
 
+/** The language filter offers every language asked in so far (and keeps the one chosen). */
+function renderLanguageFilter() {
+  const select = $("language-filter");
+  const tags = questionLanguages(state.questions);
+  if (languageFilter != null && !tags.includes(languageFilter)) tags.push(languageFilter);
+  const wanted = ["*", ...tags];
+  const shown = [...select.options].map((option) => option.value);
+  if (wanted.join("\n") === shown.join("\n")) return;
+  const all = select.options[0];
+  select.replaceChildren(
+    all,
+    ...tags.map((tag) => el("option", { value: tag, lang: tag || null }, languageLabel(tag))),
+  );
+  select.value = languageFilter ?? "*";
+}
+
 function renderTabs() {
   for (const name of TABS) {
     const count = name === "onair" ? (state.on_air == null ? 0 : 1) : tabQuestions(name).length;
@@ -219,6 +245,7 @@ function render() {
   const focusAction = active?.dataset?.action ?? null;
   const inList = active && $("panel-list").contains(active);
 
+  renderLanguageFilter();
   renderTabs();
   renderOnAirStrip();
   const pinned = nextUp(state).length;
@@ -537,6 +564,10 @@ function wire() {
     },
     true,
   );
+  $("language-filter").addEventListener("change", (event) => {
+    languageFilter = event.target.value === "*" ? null : event.target.value;
+    render();
+  });
   const tablist = root.querySelector('[role="tablist"]');
   tablist.addEventListener("click", (event) => {
     const b = event.target.closest("[data-tab]");

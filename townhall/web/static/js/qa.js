@@ -7,7 +7,7 @@
 // `question.removed` deletes it (it left this viewer's sight); counters, on-air and the pinned
 // list are replaced whole; `question.votes_changed` carries absolute counts by id.
 
-import { clockTimeWithZone, questionStatusLabel, t, tn } from "./labels.js";
+import { clockTimeWithZone, language as pageLanguage, questionStatusLabel, t, tn } from "./labels.js";
 import { applyRoomEvent } from "./live.js";
 
 export const PUBLIC_STATUSES = Object.freeze(["approved", "answered"]);
@@ -160,6 +160,37 @@ export function topQuestions(state, count) {
 export function questionsFor(state, personKey) {
   if (!personKey) return [];
   return openQuestions(state).filter((q) => q.to?.key === personKey || q.assigned_to?.key === personKey);
+}
+
+// ---- languages -------------------------------------------------------------------------
+// A question carries the BCP 47 tag it was asked in ("fr", "fr-CA"), or null when its client
+// said none; the moderators' filter matches the tag exactly, "" standing for none said.
+
+/** The languages of these questions, most asked first (then by tag); "" for none said. */
+export function questionLanguages(questions) {
+  const counts = new Map();
+  for (const q of questions) {
+    const tag = q.language ?? "";
+    counts.set(tag, (counts.get(tag) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([tag]) => tag);
+}
+
+/** The questions asked in `language` ("" for none said); all of them when it is null. */
+export function inLanguage(questions, language) {
+  if (language == null) return questions;
+  return questions.filter((q) => (q.language ?? "") === language);
+}
+
+/** A language tag named in the page's language ("French" on an English page, "Fransızca"…). */
+export function languageLabel(tag) {
+  if (!tag) return t("Language not said");
+  try {
+    const name = new Intl.DisplayNames([pageLanguage], { type: "language" }).of(tag);
+    return name && name !== tag ? name : tag;
+  } catch {
+    return tag;
+  }
 }
 
 // ---- words -----------------------------------------------------------------------------

@@ -138,7 +138,7 @@ export class AudienceQa {
     this.state = null;
     this.tab = "open";
     this.sort = "popular";
-    this.draft = null; // {ref, text, anonymous, to} until the server answered it
+    this.draft = null; // {ref, text, anonymous, to, language} until the server answered it
     this.sending = false;
     this.retryTimer = null;
     this.voting = new Set(); // question ids with a vote command in flight
@@ -261,7 +261,9 @@ export class AudienceQa {
       return;
     }
     const to = this.$("ask-to")?.value || null;
-    this.draft = { ref: newRef(), text, anonymous: this.$("ask-anonymous").checked, to };
+    // The language it is asked in: the interface language unless the asker picked another.
+    const language = this.$("ask-language")?.value || document.documentElement.lang || null;
+    this.draft = { ref: newRef(), text, anonymous: this.$("ask-anonymous").checked, to, language };
     this.sendDraft();
   }
 
@@ -280,6 +282,7 @@ export class AudienceQa {
         text: draft.text,
         anonymous: draft.anonymous,
         to: draft.to,
+        language: draft.language,
       });
       this.draft = null;
       this.$("ask-text").value = "";
