@@ -68,9 +68,12 @@ class LocalPresence:
         return not self.audience and not self.people_count
 
     def entry(self, ttl: float) -> bytes:
+        # The audience's keys travel too (participant ids, or a socket's id for a viewer with
+        # none), so the sum across processes counts a participant on two processes once.
         return json.dumps(
             {
                 "audience": len(self.audience),
+                "ids": sorted(self.audience),
                 "people": sorted(self.people.values(), key=lambda p: (p["role"], p["name"] or "")),
                 "expires": time.time() + ttl,
             }
@@ -78,20 +81,26 @@ class LocalPresence:
 
 
 def aggregate(room_id: int, entries: dict[str, bytes]) -> Presence:
-    """Sum every live process's entry into the message sockets receive."""
+    """Every live process's entry together: the message sockets receive. The audience is the
+    distinct participants across processes (an entry without ids, from an older process
+    during a rolling deploy, adds its count)."""
     now = time.time()
-    audience = 0
+    counted = 0
+    distinct: set[str] = set()
     people: dict[str, dict[str, Any]] = {}
     for raw in entries.values():
         entry = json.loads(raw)
         if entry.get("expires", 0) < now:
             continue
-        audience += entry["audience"]
+        if "ids" in entry:
+            distinct.update(entry["ids"])
+        else:
+            counted += entry["audience"]
         for person in entry["people"]:
             people[person["participant"] or person["name"] or ""] = person
     return Presence(
         room=room_id,
-        audience=audience,
+        audience=counted + len(distinct),
         people=sorted(people.values(), key=lambda p: (p["role"], p["name"] or "")),
     )
 
