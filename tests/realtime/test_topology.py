@@ -57,6 +57,10 @@ async def reconnect(client: Client, room: int, within: float = 30.0) -> dict:
             await asyncio.sleep(0.2)
 
 
+# Not a deadline: how often a follower waiting for its close looks whether the test is over.
+CHECK_STOP_EVERY = 0.5
+
+
 class Follower:
     """Keeps a client in the room across closes, as live.js does (jittered reconnect)."""
 
@@ -70,7 +74,7 @@ class Follower:
         for _ in range(MAX_CLOSES):
             while not stop.is_set():
                 try:
-                    await self.client.closed(within=0.5)
+                    await self.client.closed(within=CHECK_STOP_EVERY)
                     break
                 except AssertionError:
                     continue
