@@ -467,3 +467,37 @@ async def test_participant_ban_of_an_invited_person_is_refused(summit: Summit, v
         f"{victim} rejoins as {rejoined!r}. Refuse banning invited people (or make bans hold)."
     )
     await asyncio.gather(target.close(), moderator.close(), again.close())
+
+
+async def test_a_moderator_bans_only_who_joined_their_rooms_and_the_ban_holds_event_wide(
+    summit: Summit,
+) -> None:
+    """A participant watching workshop 1 (said nothing) cannot be removed by workshop 3's
+    moderator; workshop 1's moderator can, from presence alone, and the removal closes them and
+    keeps them out of workshop 3 too (docs/security.md, "Removing a participant")."""
+    room, other_room = summit.room, summit.stack.rooms[WORKSHOP_3]
+    cookies = await summit.sign_in("audience", {})
+    watcher = await summit.connect(cookies, "quiet-watcher")
+    await watcher.join(room)
+    participant = participant_of(cookies, SECRET_KEY)
+    elsewhere = await summit.connect(summit.cookies["moderator_w3"], "workshop-3-moderator")
+    here = await summit.connect(summit.cookies["moderator"], "workshop-1-moderator")
+    await asyncio.gather(elsewhere.join(other_room), here.join(room))
+
+    refused = outcome(
+        await elsewhere.request("participant.ban", room=other_room, participant=participant)
+    )
+    still = await answer_or_close(watcher, "ping")
+    banned = outcome(await here.request("participant.ban", room=room, participant=participant))
+    closed = await watcher.closed()
+    again = await summit.connect(cookies, "quiet-watcher-again")
+    rejoined = await answer_or_close(again, "room.join", room=other_room)
+
+    assert (refused, still, banned, closed, rejoined) == (
+        "participant.ban_scope",
+        "pong",
+        "reply",
+        4003,
+        "participant.banned",
+    )
+    await asyncio.gather(elsewhere.close(), here.close(), again.close())

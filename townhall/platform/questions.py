@@ -736,10 +736,38 @@ async def log_vote_counts(
     ]
 
 
+async def took_part_in(db: AsyncSession, participant_id: str, room_ids: frozenset[int]) -> bool:
+    """Whether the participant asked or voted in one of ``room_ids``: what a room keeps of who
+    joined it (a participant who only watched leaves no row; the realtime layer knows who is in
+    a room now)."""
+    if not room_ids:
+        return False
+    rooms = sorted(room_ids)
+    asked = select(Question.id).where(
+        Question.participant_id == participant_id, Question.room_id.in_(rooms)
+    )
+    voted = (
+        select(QuestionVote.question_id)
+        .join(Question, Question.id == QuestionVote.question_id)
+        .where(QuestionVote.participant_id == participant_id, Question.room_id.in_(rooms))
+    )
+    return bool(await db.scalar(select(asked.exists())) or await db.scalar(select(voted.exists())))
+
+
 async def ban_participant(
-    db: AsyncSession, *, room_id: int, participant_id: str, moderator: Viewer, now: datetime
+    db: AsyncSession,
+    *,
+    room_id: int,
+    participant_id: str,
+    moderator: Viewer,
+    now: datetime,
+    present_in_their_rooms: bool = False,
 ) -> list[LoggedEvent]:
-    """Remove a participant from the event: pending questions vanish, new ones are refused."""
+    """Remove a participant from the whole event: pending questions vanish, new ones are refused.
+
+    Organizers may remove anyone. A moderator may remove only a participant who joined one of
+    the rooms they moderate: one who asked or voted there, or (``present_in_their_rooms``, which
+    the realtime layer reads from presence) is in one of them now."""
     if not moderator.is_staff(room_id):
         raise Forbidden("only the room's moderators may do that", code="room.forbidden")
     participant = await db.get(Participant, participant_id)
@@ -750,6 +778,16 @@ async def ban_participant(
         raise NotFound("no such participant in this event", code="participant.not_found")
     if participant_id == moderator.participant_id:
         raise Invalid("you cannot ban yourself", code="participant.ban_self")
+    if not (
+        moderator.organizer
+        or present_in_their_rooms
+        or await took_part_in(db, participant_id, moderator.moderates)
+    ):
+        raise Forbidden(
+            "a moderator may remove only participants who joined one of their rooms; "
+            "an organizer can remove anyone",
+            code="participant.ban_scope",
+        )
     holds_invitation = await db.scalar(
         select(func.count()).where(
             Invitation.participant_id == participant_id,

@@ -190,7 +190,18 @@ async def assign(hub: Hub, c: Connection, cmd: QuestionAssign) -> Any:
 
 
 async def ban(hub: Hub, c: Connection, cmd: ParticipantBan) -> Any:
-    reply = await _moderate(hub, c, cmd, questions.ban_participant, participant_id=cmd.participant)
+    moderator = require_staff(c, cmd.room)
+    present = not moderator.organizer and await hub.presence.is_present(
+        cmd.participant, sorted(moderator.moderates)
+    )
+    reply = await _moderate(
+        hub,
+        c,
+        cmd,
+        questions.ban_participant,
+        participant_id=cmd.participant,
+        present_in_their_rooms=present,
+    )
     await hub.publish_control("participant.banned", participant=cmd.participant)
     return reply
 

@@ -166,6 +166,8 @@ const ERRORS = {
   "participant.banned": () => t("You have been removed from this event."),
   "participant.ban_staff": () => t("Staff cannot be removed: revoke their invitation instead."),
   "participant.ban_self": () => t("You cannot remove yourself."),
+  "participant.ban_scope": () =>
+    t("You can remove only people who joined one of your rooms: ask an organizer."),
   "participant.invalid_name": () => t("This name cannot be used: choose another."),
   "participant.name_too_long": () => t("This name is too long."),
   "participant.access_code": () => t("This event needs its access code."),
