@@ -199,6 +199,7 @@ const ERRORS = {
   "backstage.not_joined": () => t("This panelist has not opened their invitation yet."),
   "backstage.room_archived": () => t("This room is archived."),
   rate_limited: () => t("Too many actions at once: try again in a moment."),
+  unavailable: () => t("The service is unavailable; try again later."),
   "message.too_large": () => t("This message is too large."),
   "connection.offline": () => t("Not connected; try again shortly."),
   "connection.timeout": () => t("The server did not answer in time."),

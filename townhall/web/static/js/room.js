@@ -5,7 +5,7 @@
 import { clockTime, errorMessage, formatNumber, longDay, roomStateDetail, roomStateLabel, t, tn } from "./labels.js";
 import { nowSpeakingView, startClocks, syncServerClock } from "./floor.js";
 import { LiveConnection } from "./live.js";
-import { $, connectionBanner, joinFailed } from "./page.js";
+import { $, connectionBanner, joinFailed, queueNotice } from "./page.js";
 import { applyEvent } from "./qa.js";
 import { AudienceQa } from "./room_qa.js";
 
@@ -155,6 +155,7 @@ function connect() {
   const live = new LiveConnection({ url: config.wsUrl, reducer: applyEvent });
   live.on("state", onState);
   live.on("caughtup", onCaughtUp);
+  queueNotice(live, banner);
   live.on("snapshot", ({ room, state }) => room === config.roomId && renderRoom(state.room));
   live.on("event", ({ room, event, state }) => {
     if (room === config.roomId && !event.name.startsWith("question.")) renderRoom(state.room);
