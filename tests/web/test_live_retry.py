@@ -31,7 +31,7 @@ async function until(test, what, within = 20000) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
-function connect(options = {}) {
+async function connected(options = {}) {
   const live = new LiveConnection({
     url: "ws://townhall.test/ws", WebSocketImpl: ScriptedSocket,
     host: { location: { protocol: "http:", host: "townhall.test" } }, ...options,
@@ -39,7 +39,8 @@ function connect(options = {}) {
   const queue = [];
   live.on("queue", ({ queued }) => queue.push(queued));
   live.start();
-  return { live, queue };
+  await until(() => live.state === "live", "live");
+  return { live, queue, socket: sockets[0] };
 }
 const outcome = (promise) =>
   promise.then((data) => ({ ok: data }), (error) => ({ error: error.code }));
@@ -53,9 +54,7 @@ def test_a_command_refused_as_unavailable_is_sent_again_with_its_ref(tmp_path: P
     script = (
         HARNESS
         + """
-const { live, queue } = connect();
-await until(() => live.state === "live", "live");
-const socket = sockets[0];
+const { live, queue, socket } = await connected();
 const sent = outcome(live.send({ type: "question.submit", room: 1, text: "Flood plan?" }));
 const first = socket.last("question.submit");
 const refusedAt = Date.now();
@@ -86,9 +85,7 @@ def test_a_queued_command_survives_a_reconnect_and_others_fail_as_before(tmp_pat
     script = (
         HARNESS
         + """
-const { live, queue } = connect();
-await until(() => live.state === "live", "live");
-const socket = sockets[0];
+const { live, queue, socket } = await connected();
 const queued = outcome(live.send({ type: "question.vote", room: 1, question: 3 }));
 const inFlight = outcome(live.send({ type: "question.unvote", room: 1, question: 4 }));
 const refused = outcome(live.send({ type: "question.vote", room: 1, question: 5 }));
@@ -125,9 +122,7 @@ def test_a_command_still_refused_after_the_retry_window_fails(tmp_path: Path) ->
     script = (
         HARNESS
         + """
-const { live, queue } = connect({ retryWindowMs: 500 });
-await until(() => live.state === "live", "live");
-const socket = sockets[0];
+const { live, queue, socket } = await connected({ retryWindowMs: 500 });
 const sent = outcome(live.send({ type: "question.submit", room: 1, text: "Anyone?" }));
 const first = socket.last("question.submit");
 await new Promise((resolve) => setTimeout(resolve, 600));
