@@ -59,6 +59,7 @@ export function applyQuestionEvent(state, event) {
     case "question.submitted":
     case "question.approved":
     case "question.dismissed":
+    case "question.restored":
     case "question.edited":
     case "question.merged":
     case "question.answered":
