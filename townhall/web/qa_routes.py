@@ -117,6 +117,7 @@ async def moderate_page(request: Request) -> Response:
         event=event,
         room=state,
         state_label=state_label(state["state"]),
+        zone_label=home_zone(event)[0],
         panelists=addressable_people(session),
         panelists_json=_json_attr(addressable_people(session)),
         urls=urls,
