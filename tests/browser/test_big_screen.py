@@ -14,10 +14,9 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from test_audience_qa import (
     WAIT,
-    ask,
+    asked_and_aired,
     join_as,
     moderate,
-    moderator_client,
     moderator_link,
     room_url,
     watch,
@@ -145,15 +144,14 @@ async def test_big_screen_fits_a_long_question_at_projector_sizes(
         )
 
         ada = await join_as(audience, room_url(live_server, room_id), "Ada", problems)
-        for text in (LONG, SHORT):
-            await ask(ada, text)
-            await expect(ada.locator("#ask-sent")).to_contain_text("Sent.", timeout=WAIT)
-        moderator = await moderator_client(live_server, room_id)
-        snapshot = await moderator.join(room_id)
-        ids = {q["text"]: q["id"] for q in snapshot["state"]["questions"]}
-        for text in (LONG, SHORT):
-            await moderate(moderator, "question.approve", room=room_id, question=ids[text])
-        await moderate(moderator, "question.put_on_air", room=room_id, question=ids[LONG])
+        moderator, ids = await asked_and_aired(
+            ada,
+            live_server,
+            room_id,
+            [(LONG, False), (SHORT, False)],
+            approve=[LONG, SHORT],
+            on_air=LONG,
+        )
         await expect(screen.locator("#onair .qa-screen-question")).to_have_text(LONG, timeout=WAIT)
         await expect(screen.locator("#top li")).to_have_count(1, timeout=WAIT)
 

@@ -37,9 +37,11 @@ NO_REPLY = object()  # the handler sent its own answer
 async def room_join(hub: Hub, connection: Connection, command: RoomJoin) -> Any:
     event_id = await hub.viewers.event_of(command.room)
     viewer = await hub.viewers.viewer(connection.identity, event_id=event_id, now=hub.clock.now())
-    visitor = viewer is None
-    if visitor:
-        if not await hub.viewers.open_to_visitors(event_id):
+    # A visitor has no identity in the event; a cookie naming a participant the server no
+    # longer knows is told to join afresh instead.
+    visitor = viewer is None and event_id not in connection.identity.participants
+    if viewer is None:
+        if not visitor or not await hub.viewers.open_to_visitors(event_id):
             raise Forbidden(
                 "join the event first: POST /api/events/{slug}/participants",
                 code="auth.required",
