@@ -1,5 +1,6 @@
 """The moderator console's frictions, in Chromium: undoing a dismissal, choosing a merge target,
-cards that name the asker once in the event's time, and the question on air out of Next up."""
+cards that name the asker once in the event's time (the floor's times too), and the question
+on air out of Next up."""
 
 from __future__ import annotations
 
@@ -111,6 +112,13 @@ async def test_moderator_console_undoes_dismissals_and_shows_cards_plainly(
             FUNDS, timeout=WAIT
         )
         await expect(console.locator("#next-up")).to_be_hidden()
+
+        # The floor's times are the event's too.
+        await console.get_by_label("Add a panelist").select_option(index=0)
+        await console.get_by_role("button", name="Add to the list").click()
+        await expect(console.locator("#floor-queue li")).to_contain_text(
+            re.compile(r"asked at 15:5\d \(Izmir\)"), timeout=WAIT
+        )
         assert problems == []
     finally:
         await audience.close()

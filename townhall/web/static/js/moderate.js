@@ -691,6 +691,7 @@ const floorConsole = new FloorConsole({
   patch: (changes) => setState({ ...state, ...changes }),
   notice,
   alert: alertMessage,
+  clock: (iso) => eventClockTime(iso, config.timeZone, config.zoneLabel),
 });
 startClocks(root);
 
