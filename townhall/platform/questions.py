@@ -413,6 +413,38 @@ async def dismiss_question(
     return log.events
 
 
+async def restore_question(
+    db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime
+) -> list[LoggedEvent]:
+    """Undo a dismissal: the question goes back to where it was, published or waiting.
+
+    It was published if it had been approved before (``published_at``); its reason goes. Not
+    for questions a ban dismissed: the asker is still banned, and a ban is undone elsewhere.
+    """
+    room, question, log = await _moderate(
+        db, room_id=room_id, question_id=question_id, moderator=moderator, now=now
+    )
+    if question.status != "dismissed":
+        raise InvalidState(
+            f"a {question.status} question cannot be restored",
+            code="question.invalid_transition",
+            question=private_json(question, log.people),
+        )
+    participant = await db.get(Participant, question.participant_id)
+    if participant is None or participant.banned_at is not None:
+        raise InvalidState(
+            "its asker was removed from the event",
+            code="question.asker_banned",
+            question=private_json(question, log.people),
+        )
+    status = "approved" if question.published_at is not None else "pending"
+    await _guarded_update(db, question, status=status, dismiss_reason=None, updated_at=now)
+    await log.question("question.restored", question, was_public=False)
+    await log.counters()
+    await _audit(db, room, moderator, "question.restored", question, now, status=status)
+    return log.events
+
+
 async def edit_question(
     db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime, text: str
 ) -> list[LoggedEvent]:

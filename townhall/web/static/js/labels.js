@@ -76,6 +76,25 @@ export function clockTimeWithZone(iso, timeZone = undefined) {
   return `${clockTime(iso, timeZone)} (${utcOffset(iso, timeZone)})`;
 }
 
+/** "16:00 (Izmir)": a clock time in the event's zone, named as the programme names it (as the
+ * organizer console and the server-rendered pages do). */
+export function eventClockTime(iso, timeZone, zoneLabel) {
+  if (!iso) return "";
+  return `${clockTime(iso, timeZone)} (${zoneLabel})`;
+}
+
+/**
+ * A session's span in the viewer's own zone, "08:00–09:30 (UTC-5, America/Toronto)"; null when
+ * the viewer's clock reads as the event's (the event's own line says it already).
+ */
+export function viewerSpan(startsAt, endsAt, eventZone) {
+  if (!startsAt || !endsAt || utcOffset(startsAt) === utcOffset(startsAt, eventZone)) return null;
+  const offset = utcOffset(startsAt);
+  const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zone = viewerZone && viewerZone !== "UTC" && viewerZone !== offset ? `${offset}, ${viewerZone}` : offset;
+  return `${clockTime(startsAt)}–${clockTime(endsAt)} (${zone})`;
+}
+
 /** "Wednesday 8 December 2021" in the page's language. */
 export function longDay(iso, timeZone = undefined) {
   return new Intl.DateTimeFormat(language, { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone })
