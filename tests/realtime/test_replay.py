@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from support.clients import Client
-from support.room_state import replay
+from support.room_state import replay, without_clock
 from support.stack import Stack
 from support.summit import BEFORE_OPENING, MORNING, OPENING_UTC, WORKSHOP_1
 
@@ -56,7 +56,7 @@ async def test_room_commands_replay_onto_snapshot(stack: Stack) -> None:
         await viewer.wait_until(
             lambda c, seq=answer["data"]["seq"]: c.last_seq(room) >= seq, what=f"{kind} {fields}"
         )
-        after = await viewer.join(room)  # joining again gives a fresh snapshot
+        after = without_clock(await viewer.join(room))  # joining again gives a fresh snapshot
         held = replay(before, events_after(viewer, room, before))
         if held != after:
             mismatches.append((kind, fields, held, after))
@@ -75,7 +75,7 @@ async def test_schedule_change_replays_onto_snapshot(stack: Stack) -> None:
     [moved] = await stack.db.move_session(WORKSHOP_1, starts_at=starts_at, ends_at=ends_at)
     # The import command publishes nothing: the hub's sweep brings it within a few seconds.
     await viewer.wait_until(lambda c: c.last_seq(room) == moved.seq, within=8, what="the move")
-    after = await viewer.join(room)
+    after = without_clock(await viewer.join(room))
 
     events = events_after(viewer, room, before)
     assert [e["name"] for e in events] == ["room.schedule_changed"]
@@ -112,7 +112,7 @@ async def test_override_ending_at_boundary_replays_onto_snapshot(production: Sta
     # Past the boundary the clock takes the room back (live stays live: it only moves forward).
     boundary = await production.db.wall_time_of(OPENING_UTC)
     await asyncio.sleep(max(0.0, (boundary - datetime.now(UTC)).total_seconds()) + 1.0)
-    after = await viewer.join(room)
+    after = without_clock(await viewer.join(room))
 
     fresh = after["state"]["room"]
     assert replay(before, events_after(viewer, room, before)) == after, (

@@ -75,6 +75,11 @@ def sequenced(state: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in state.items() if key != "my_floor_request"}
 
 
+def without_clock(snapshot: Message) -> Message:
+    """A snapshot message without ``now``: the server's clock as it was sent, not room state."""
+    return {key: value for key, value in snapshot.items() if key != "now"}
+
+
 def replay(snapshot: Message, events: Iterable[Message], *, gaps: bool = False) -> Message:
     """``snapshot`` with ``events`` applied, as a snapshot message (``epoch``, ``seq``,
     ``state``) to compare whole with a fresh one. ``gaps``: the client is not sent every event

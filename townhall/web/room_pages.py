@@ -12,7 +12,7 @@ panelists a question may be addressed to, rendered as ``<option>``s.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from townhall.platform.errors import NotFound
 from townhall.platform.models import Event, ProgrammeSession
 from townhall.platform.seats import seat_label
 from townhall.realtime.identity import read_identity
+from townhall.realtime.messages import wire_time
 
 from .i18n import N_, gettext
 from .pages import render
@@ -101,9 +102,9 @@ def other_origin(request: Request, origins: tuple[str, ...]) -> str | None:
 
 def server_now(request: Request) -> str:
     """The server's time as the page is made (``data-server-now``): live pages count a speaker's
-    turn down against it, not against the viewer's clock (static/js/floor.js)."""
-    now = services_of(request).clock.now()
-    return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    turn down against it, not against the viewer's clock (static/js/floor.js). ``hello`` and
+    every snapshot carry it again, so the offset is set afresh on every (re)connection."""
+    return wire_time(services_of(request).clock.now())
 
 
 def ws_url(request: Request) -> str:

@@ -31,6 +31,25 @@ export function backoffDelay(attempt, { base = RETRY_BASE_MS, cap = RETRY_CAP_MS
   return Math.floor(random() * Math.min(cap, base * 2 ** Math.max(0, attempt)));
 }
 
+// ---- the server's clock ----------------------------------------------------------------
+// A turn's countdown runs against the server's event clock, not the viewer's: `hello` (every
+// connection and reconnection) and every `room.snapshot` carry the server's `now`, and the
+// offset is set afresh from each, so a phone's wrong clock, a rehearsal's shifted event clock or
+// a reconnect to another server process moves no countdown. Pages start from `data-server-now`.
+let clockOffsetMs = 0;
+
+/** Take the server's time `iso` (as of now, on this device) as the clock serverNow() follows. */
+export function setServerNow(iso, localNow = Date.now()) {
+  const at = Date.parse(iso ?? "");
+  if (!Number.isNaN(at)) clockOffsetMs = at - localNow;
+  return !Number.isNaN(at);
+}
+
+/** The server's time now, in milliseconds since the epoch. */
+export function serverNow() {
+  return Date.now() + clockOffsetMs;
+}
+
 function isoShift(iso, deltaMs) {
   return new Date(Date.parse(iso) + deltaMs).toISOString().replace(".000Z", "Z");
 }
@@ -71,9 +90,21 @@ export function applyRoomEvent(state, event) {
       return { ...state, backstage: withBackstageMessage(state.backstage ?? [], event.data.message) };
     default:
       // Every other floor event carries the whole public floor: it replaces ours.
-      if (event.name.startsWith("floor.") && event.data?.floor) return { ...state, floor: event.data.floor };
+      if (event.name.startsWith("floor.") && event.data?.floor) return withFloor(state, event.data.floor);
       return state;
   }
+}
+
+/**
+ * The floor an event carries, in place of ours. A panelist's own request (`my_floor_request`,
+ * from their snapshot or their `floor.request` reply) is theirs only while it is queued: once
+ * it is granted, removed, withdrawn or closed — on any device, by anyone — it is gone.
+ */
+function withFloor(state, floor) {
+  const next = { ...state, floor };
+  const mine = state.my_floor_request;
+  if (mine != null && !(floor.queue ?? []).some((request) => request.id === mine)) next.my_floor_request = null;
+  return next;
 }
 
 // The server keeps the latest 200 backstage messages in a snapshot; so does the client.
@@ -473,6 +504,7 @@ export class LiveConnection {
     }
     this.helloSeen = true;
     clearTimeout(this.helloTimer);
+    setServerNow(message.now);
     this.emit("hello", message);
     const ws = this.ws;
     const joins = [...this.rooms.values()].map((room) => this.joinRoom(room).catch(() => {}));
@@ -530,6 +562,7 @@ export class LiveConnection {
   onSnapshot(message) {
     const room = this.rooms.get(message.room);
     if (!room) return;
+    setServerNow(message.now);
     room.epoch = message.epoch;
     room.seq = message.seq;
     room.state = layOwn(message.state, message.mine);
