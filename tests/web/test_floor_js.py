@@ -73,8 +73,8 @@ const near = (iso) => Math.abs(serverNow() - Date.parse(iso)) < 1000;
 syncServerClock({ dataset: { serverNow: "2021-12-08T13:00:00.000Z" } });
 const page = near("2021-12-08T13:00:00.000Z");
 const live = new LiveConnection({ url: "ws://example.invalid/ws", host: {} });
-live.onHello({ type: "hello", protocol: 1, connection: "c", identity: null,
-               now: "2021-12-08T13:20:00.000Z" });
+await live.onHello({ type: "hello", protocol: 1, connection: "c", identity: null,
+                     now: "2021-12-08T13:20:00.000Z" });
 const hello = near("2021-12-08T13:20:00.000Z");
 live.rooms.set(3, { id: 3, epoch: null, seq: 0, state: null });
 live.onSnapshot({ type: "room.snapshot", room: 3, epoch: "e", seq: 1, state: { room: {} },

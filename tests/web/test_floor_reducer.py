@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from test_qa_reducer import reduce_in_node
 
-from townhall.platform import access, backstage, floor, programme, rooms
+from townhall.platform import access, backstage, floor, programme, questions, rooms, seats
 from townhall.platform.models import Room
 from townhall.platform.participants import create_participant
 from townhall.platform.room_log import list_events_after
@@ -195,4 +195,91 @@ async def test_live_js_reducer_drops_my_floor_request_once_it_leaves_the_queue(
     assert {name: part["my_floor_request"] for name, part in after.items()} == {
         "sameh": None,
         "lina": None,
+    }
+
+
+async def test_live_js_reducer_follows_a_seat_being_filled(
+    db: AsyncSession, summit_spec, tmp_path: Path
+):
+    """Seating the Mayor of Paris logs ``room.people_changed``: the snapshot's ``people`` (the
+    addressee list) and the questions put or assigned to the slot, reduced in Node, equal the
+    next snapshot's — for the audience and the staff alike."""
+    await programme.import_programme(db, spec=summit_spec)
+    event = await programme.get_event(db, slug="mayors-summit-2021")
+    session = await programme.get_session(db, event_id=event.id, slug=WORKSHOP_1)
+    room_id, session_id = session.room.id, session.id
+    await rooms.set_room_state(db, room_id=room_id, action="go_live", now=NOW)
+    paris = await seats.find_slot(db, session_id=session_id, slot="Paris")
+    slot_id, slot_key = paris.person.id, paris.person.key
+    ada = await create_participant(db, event_id=event.id, display_name="Ada", now=NOW)
+    moderator = Viewer(None, "Güldem", event.id, moderates=frozenset({room_id}))
+    viewers = {"audience": Viewer(ada.id, "Ada", event.id), "moderator": moderator}
+    asked, _ = await questions.submit_question(
+        db,
+        room_id=room_id,
+        viewer=viewers["audience"],
+        text="How does Paris keep cool?",
+        anonymous=False,
+        to=slot_key,
+        now=at(1),
+    )
+    await questions.approve_question(
+        db, room_id=room_id, moderator=moderator, question_id=asked.id, now=at(2)
+    )
+    await db.commit()
+
+    async def room_snapshot(viewer: Viewer) -> dict[str, Any]:
+        db.expire_all()
+        return {
+            **await seats.people_snapshot(db, room_id=room_id),
+            **await questions.questions_snapshot(db, room_id=room_id, viewer=viewer),
+        }
+
+    before = {name: await room_snapshot(v) for name, v in viewers.items()}
+    start = (await db.get(Room, room_id)).seq
+    hidalgo = seats.SeatedPerson(name="Anne Hidalgo", honorific="Ms", position="Mayor of Paris")
+    logged = await seats.seat_person(
+        db, slot_id=slot_id, person=hidalgo, confirmed=True, now=at(10)
+    )
+    await db.commit()
+    after = {name: await room_snapshot(v) for name, v in viewers.items()}
+    events = await list_events_after(db, room_id=room_id, after=start)
+    reduced = reduce_in_node(
+        {
+            name: {
+                "before": before[name],
+                "events": [{"name": e.name, "data": e.data, "seq": e.seq} for e in events],
+            }
+            for name in viewers
+        },
+        tmp_path,
+    )
+
+    def seen(state: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "people": state["people"],
+            "questions": sorted(state["questions"], key=lambda q: q["id"]),
+        }
+
+    paris_entry = {
+        "key": slot_key,
+        "name": "Ms Anne Hidalgo",
+        "credit": "Anne Hidalgo",
+        "city": "Paris",
+    }
+    assert (
+        [(e.name, e.visibility) for e in events],
+        [e.seq for e in logged] == [e.seq for e in events],
+        next(p for p in before["audience"]["people"] if p["key"] == slot_key)["name"],
+        next(p for p in after["audience"]["people"] if p["key"] == slot_key),
+        after["audience"]["questions"][0]["to"],
+    ) == (
+        [("room.people_changed", "public")],
+        True,
+        "Mayor of Paris (tbc)",
+        paris_entry,
+        {"key": slot_key, "name": "Anne Hidalgo", "city": "Paris"},
+    )
+    assert {name: seen(s) for name, s in reduced.items()} == {
+        name: seen(s) for name, s in after.items()
     }

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from townhall.platform import participants, programme, rooms
 from townhall.platform.errors import NotFound
 from townhall.platform.models import Event, ProgrammeSession
-from townhall.platform.seats import seat_label
+from townhall.platform.seats import people_json
 from townhall.realtime.identity import read_identity
 from townhall.realtime.messages import wire_time
 
@@ -113,19 +113,10 @@ def ws_url(request: Request) -> str:
     return str(url.replace(scheme="wss" if url.scheme == "https" else "ws"))
 
 
-def addressable_people(slot: ProgrammeSession) -> list[dict[str, str | None]]:
-    """Whom a question may be put to: the session's people who are not its moderators, once
-    each, in programme order (``question.submit``'s ``to`` takes the key)."""
-    seen: dict[str, dict[str, str | None]] = {}
-    for appearance in slot.appearances:
-        person = appearance.person
-        if appearance.role != "moderator" and person.key not in seen:
-            seen[person.key] = {
-                "key": person.key,
-                "name": seat_label(person, appearance.status),
-                "city": person.city,
-            }
-    return list(seen.values())
+def addressable_people(slot: ProgrammeSession) -> list[dict[str, Any]]:
+    """Whom a question may be put to (:func:`townhall.platform.seats.people_json`); live pages
+    follow ``room.people_changed`` from here on."""
+    return people_json(slot.appearances)
 
 
 async def room_page(request: Request) -> Response:

@@ -84,6 +84,8 @@ export function applyRoomEvent(state, event) {
         },
       };
     }
+    case "room.people_changed":
+      return withPeople(state, event.data.people);
     case "floor.airtime_changed":
       return { ...state, floor_airtime: event.data.airtime };
     case "backstage.sent":
@@ -93,6 +95,21 @@ export function applyRoomEvent(state, event) {
       if (event.name.startsWith("floor.") && event.data?.floor) return withFloor(state, event.data.floor);
       return state;
   }
+}
+
+/**
+ * The room's people (`room.people_changed`: a seat was filled) in place of ours, and the names
+ * questions carry for them (`to`, `assigned_to`) with them: "Mayor of Paris" becomes its mayor.
+ */
+export function withPeople(state, people) {
+  const byKey = new Map(people.map((person) => [person.key, person]));
+  const named = (ref) => {
+    const person = ref && byKey.get(ref.key);
+    return person ? { ...ref, name: person.credit, city: person.city } : ref;
+  };
+  const next = { ...state, people };
+  if (state.questions) next.questions = state.questions.map((q) => ({ ...q, to: named(q.to), assigned_to: named(q.assigned_to) }));
+  return next;
 }
 
 /**
