@@ -112,6 +112,7 @@ async def test_join_without_cookie_gets_auth_required(shared_production) -> None
         "protocol": 1,
         "connection": ANY,
         "identity": {"events": []},
+        "now": ANY,
     }
     answer = await anonymous.join(made.rooms[WORKSHOP_1])
     assert answer == error("auth.required", ANY, event=ANY)
