@@ -41,7 +41,7 @@ from townhall.settings import Settings, load_settings
 from townhall.shutdown import close_sockets_first
 from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
-from townhall.web.i18n import LanguageMiddleware, load_catalogues
+from townhall.web.i18n import LanguageMiddleware, load_catalogues, scope_language
 from townhall.web.request_ids import RequestIds
 from townhall.web.routes import build_routes
 from townhall.web.security import SecurityHeaders
@@ -180,6 +180,7 @@ def create_app(
                 WebSocketLane,
                 endpoint=websocket_endpoint,
                 allowed_hosts=list(settings.allowed_hosts),
+                language=scope_language,
             ),
             Middleware(RequestIds),
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
