@@ -7,7 +7,19 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 from xml.etree.ElementTree import Element
 
-from test_console import CONSOLE, NOW, WORKSHOP_1, WORKSHOP_3, World, add_audit, parse, text_of
+from test_console import (
+    CONSOLE,
+    NOW,
+    ORIGIN,
+    WORKSHOP_1,
+    WORKSHOP_2,
+    WORKSHOP_3,
+    World,
+    add_audit,
+    form_fields,
+    parse,
+    text_of,
+)
 from test_console import world as world  # the fixture
 
 from townhall.platform.models import Question
@@ -170,4 +182,104 @@ async def test_audit_log_filters_by_room_person_and_action_across_pages(world: W
     assert [row[2:3] for row in table_rows(by_target)] == [["Accepted an invitation"]]
     assert table_rows(nothing) == [] and "Nothing recorded matches these filters." in text_of(
         nothing.find(".//main")
+    )
+
+
+# ---- every mutating HTTP route writes the audit log --------------------------------------
+# Not staff actions (nothing to audit): choosing a language, joining the audience. Accepting an
+# invitation is audited (``invitation.redeemed``): the organizer of this test accepts theirs.
+ROUTE = "/events/{slug}/console"
+NOT_STAFF = {"/language", "/api/events/{slug}/participants", "/invitations/{token}"}
+
+
+def post_routes(app: object) -> set[str]:
+    return {
+        route.path
+        for route in app.routes  # type: ignore[attr-defined]
+        if "POST" in (getattr(route, "methods", None) or ())
+    }
+
+
+async def test_every_mutating_route_writes_the_audit_log(world: World) -> None:
+    room = world.rooms[WORKSHOP_1]
+    question = await ask(world, room, QUESTION)
+    async with world.client_as("organizer") as client:
+        edit = form_fields(parse((await client.get(f"{CONSOLE}/programme/{WORKSHOP_1}")).text), "")
+        rooms = parse((await client.get(f"{CONSOLE}/rooms")).text)
+        settings = form_fields(rooms, f"{CONSOLE}/rooms/{room}") | {"stage_url": "https://x.org"}
+        new_session = {
+            "slug": "extra",
+            "title": "Extra",
+            "kind": "panel",
+            "format": "online",
+            "date": "2021-12-09",
+            "start": "10:00",
+            "end": "11:00",
+        }
+        # (route, path, form, the action it records)
+        posts = [
+            (ROUTE + "/admission", "/admission", {"admission": "open"}, "event.admission_changed"),
+            (ROUTE + "/programme", "/programme", new_session, "session.created"),
+            (ROUTE + "/people", "/people", {"name": "Ada Lovelace"}, "person.created"),
+            (
+                ROUTE + "/programme/{session}",
+                f"/programme/{WORKSHOP_1}",
+                edit | {"title": "Resilient cities"},
+                "session.updated",
+            ),
+            (
+                ROUTE + "/programme/{session}/remove",
+                f"/programme/{WORKSHOP_2}/remove",
+                {},
+                "session.removed",
+            ),
+            (ROUTE + "/rooms/{room_id:int}", f"/rooms/{room}", settings, "room.settings_changed"),
+            (
+                ROUTE + "/invitations",
+                "/invitations",
+                {"role": "organizer", "days": "3"},
+                "invitation.created",
+            ),
+            (
+                ROUTE + "/invitations/{id:int}/resend",
+                "/invitations/2/resend",
+                {},
+                "invitation.resent",
+            ),
+            (
+                ROUTE + "/invitations/{id:int}/revoke",
+                "/invitations/2/revoke",
+                {},
+                "invitation.revoked",
+            ),
+            (
+                ROUTE + "/rooms/{room_id:int}/summary",
+                f"/rooms/{room}/summary",
+                {"hidden": "on"},
+                "summary.hidden",
+            ),
+            (
+                ROUTE + "/rooms/{room_id:int}/summary",
+                f"/rooms/{room}/summary",
+                {"hidden": "on", "question": str(question)},
+                "summary.question_hidden",
+            ),
+            (
+                "/api/rooms/{room_id:int}/screen-key",
+                f"/api/rooms/{room}/screen-key",
+                None,
+                "room.screen_key_rotated",
+            ),
+        ]
+        written = []
+        for _, path, form, _ in posts:
+            before = len(await world.audit())
+            url = path if path.startswith("/api/") else CONSOLE + path
+            response = await client.post(url, data=form, headers=ORIGIN)
+            assert response.status_code in (200, 303), (path, response.text[:300])
+            written.append([action for _, action, _ in (await world.audit())[: -before or None]])
+
+    assert (post_routes(world.app) - NOT_STAFF, written) == (
+        {route for route, *_ in posts},
+        [[action] for *_, action in posts],
     )
