@@ -110,8 +110,8 @@ async def test_audit_log_names_questions_and_speaks_event_time(world: World) -> 
             "Changed a session",
             "Thematic workshop 3: Promoting dialogue and solidarity",
             "Changed: start, end; "
-            "From: 8 Dec 2021, 16:00 (Izmir), 8 Dec 2021, 17:30 (Izmir); "
-            "To: 8 Dec 2021, 16:30 (Izmir), 8 Dec 2021, 18:00 (Izmir)",
+            "Previously: 8 Dec 2021, 16:00 (Izmir), 8 Dec 2021, 17:30 (Izmir); "
+            "Now: 8 Dec 2021, 16:30 (Izmir), 8 Dec 2021, 18:00 (Izmir)",
         ],
         [
             "Someone",

@@ -68,7 +68,7 @@ DETAIL_LABELS = {
     "by": N_("Answered by"),
     "position": N_("Position"),
     "to": N_("To"),
-    "from": N_("From"),
+    "from": N_("Previously"),
     "role": N_("Role"),
     "for": N_("For"),
     "scope": N_("Scope"),
@@ -89,6 +89,9 @@ DETAIL_LABELS = {
     "original": N_("Previous text"),
     "action": N_("Change"),
 }
+
+# Where one action's detail means something else than the table above says.
+ACTION_DETAIL_LABELS = {("session.updated", "to"): N_("Now")}
 
 # Settings and programme fields a change names.
 SETTING_LABELS = {
@@ -208,8 +211,9 @@ def setting_label(name: str) -> str:
     return gettext(SETTING_LABELS[name]) if name in SETTING_LABELS else name
 
 
-def detail_label(name: str) -> str:
-    return gettext(DETAIL_LABELS[name]) if name in DETAIL_LABELS else name
+def detail_label(name: str, action: str = "") -> str:
+    label = ACTION_DETAIL_LABELS.get((action, name)) or DETAIL_LABELS.get(name)
+    return gettext(label) if label else name
 
 
 @dataclass(frozen=True)
@@ -226,7 +230,7 @@ class AuditLine:
 def describe(entry: AuditEntry, subjects: Subjects) -> AuditLine:
     subject = subjects.target(entry)
     details = [
-        (detail_label(key), subjects.value(value, key))
+        (detail_label(key, entry.action), subjects.value(value, key))
         for key, value in (entry.data or {}).items()
         if value is not None
     ]
