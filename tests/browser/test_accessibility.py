@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 
 SUMMIT = "mayors-summit-2021"
 WORKSHOP = "Thematic workshop 1"
-SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LOCALES = {"en": "en-GB", "fr": "fr-FR", "tr": "tr-TR"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
