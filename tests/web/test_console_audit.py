@@ -53,6 +53,14 @@ async def test_audit_log_names_questions_and_speaks_event_time(world: World) -> 
     await add_audit(
         world,
         1,
+        action="question.assigned",
+        room_id=room,
+        target=f"question {asked}",
+        data={"to": "sameh-wahba"},
+    )
+    await add_audit(
+        world,
+        1,
         action="question.merged",
         room_id=room,
         target=f"question {duplicate}",
@@ -92,7 +100,7 @@ async def test_audit_log_names_questions_and_speaks_event_time(world: World) -> 
 
     rows = table_rows(parse(english))
     workshop_1 = "Thematic workshop 1: Building resilience in cities"
-    assert [row[1:] for row in rows[1:6]] == [  # after the organizer accepting
+    assert [row[1:] for row in rows[1:7]] == [  # after the organizer accepting
         [
             "Someone",
             "Changed a room's settings",
@@ -118,6 +126,12 @@ async def test_audit_log_names_questions_and_speaks_event_time(world: World) -> 
             "Merged a question into another",
             f"“Floods and water?” {workshop_1}",
             f"Into: “{QUESTION}”",
+        ],
+        [
+            "Someone",
+            "Assigned a question to a panelist",
+            f"“{QUESTION}” {workshop_1}",
+            "To: Mr. Sameh Wahba",
         ],
         ["Someone", "Put a question on air", f"“{QUESTION}” {workshop_1}", ""],
     ]

@@ -22,6 +22,7 @@ from townhall.platform.models import AuditEntry, Event
 
 from .formats import moment
 from .i18n import N_, gettext
+from .programme_json import display_name
 
 # What each recorded action means, for organizers; the exports keep the stable codes.
 ACTION_LABELS = {
@@ -133,6 +134,7 @@ VALUE_LABELS = {
     "kind": {"contribution": N_("contribution"), "reply": N_("reply")},
 }
 
+PERSON_KEYS = ("to", "person")  # details that name a programme person by key
 ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)")
 QUOTE_AT = 140  # characters of a question's text shown before "…"
 
@@ -158,6 +160,7 @@ class Subjects:
     sessions: dict[str, str] = field(default_factory=dict)
     invitations: dict[int, str] = field(default_factory=dict)
     participants: dict[str, str] = field(default_factory=dict)
+    people: dict[str, str] = field(default_factory=dict)  # programme person key -> name
 
     def value(self, value: Any, key: str = "") -> str:
         if value is None or value == "" or value == []:
@@ -166,6 +169,8 @@ class Subjects:
             return gettext("yes") if value else gettext("no")
         if key == "into" and isinstance(value, int) and value in self.questions:
             return quoted(self.questions[value])
+        if key in PERSON_KEYS and isinstance(value, str) and value in self.people:
+            return self.people[value]
         if isinstance(value, str) and value in VALUE_LABELS.get(key, {}):
             return gettext(VALUE_LABELS[key][value])
         if isinstance(value, str) and ISO_MOMENT.fullmatch(value):
@@ -267,6 +272,7 @@ async def look_up(
         questions=await audit.question_texts(db, event_id=event.id, ids=_ids(entries, "question")),
         rooms={s.room.id: s.title for s in sessions if s.room is not None},
         sessions={s.slug: s.title for s in sessions},
+        people={a.person.key: display_name(a.person) for s in sessions for a in s.appearances},
         invitations={i.id: access.invitation_name(i) for i in invitations},
         participants=await audit.participant_names(
             db,
