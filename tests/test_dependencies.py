@@ -7,6 +7,8 @@ import tomllib
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from packaging.licenses import canonicalize_license_expression
+
 ADVISORIES = Path(__file__).resolve().parent.parent / "security" / "advisories.toml"
 WATCHED = {"starlette", "python-multipart", "jinja2", "uvicorn", "h11", "websockets", "redis"}
 
@@ -50,3 +52,14 @@ def test_installed_versions_have_every_known_fix() -> None:
                 f"{advisory['summary']})"
             )
     assert vulnerable == []
+
+
+def test_project_licence_is_an_spdx_expression() -> None:
+    """PEP 639: ``project.license`` is an SPDX expression (a table makes setuptools warn on
+    every install), which setuptools reads from version 77 on."""
+    project = tomllib.loads((ADVISORIES.parent.parent / "pyproject.toml").read_text())
+    licence = project["project"]["license"]
+    assert (
+        canonicalize_license_expression(licence) if isinstance(licence, str) else licence,
+        project["build-system"]["requires"],
+    ) == ("AGPL-3.0-or-later", ["setuptools>=77"])

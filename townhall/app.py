@@ -20,9 +20,9 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from townhall import logging_filters
 from townhall.gc_pauses import GcPauses
-from townhall.platform.clock import Clock, OffsetClock
+from townhall.platform import rehearsal
+from townhall.platform.clock import Clock
 from townhall.platform.db import make_engine, make_sessionmaker
-from townhall.platform.rehearsal import anchor_offset
 from townhall.realtime import access_watch, floor_commands, qa
 from townhall.realtime.broker import Broker, MemoryBroker
 from townhall.realtime.channels import Channels
@@ -41,7 +41,7 @@ from townhall.settings import Settings, load_settings
 from townhall.shutdown import close_sockets_first
 from townhall.web.csrf import OriginCheck
 from townhall.web.errors import EXCEPTION_HANDLERS
-from townhall.web.i18n import LanguageMiddleware, load_catalogues
+from townhall.web.i18n import LanguageMiddleware, load_catalogues, scope_language
 from townhall.web.request_ids import RequestIds
 from townhall.web.routes import build_routes
 from townhall.web.security import SecurityHeaders
@@ -147,11 +147,9 @@ def create_app(
         sessionmaker = make_sessionmaker(engine)
         event_clock = clock
         if event_clock is None:
-            event_clock = OffsetClock()
-            if settings.now is not None:
-                async with sessionmaker() as db:
-                    event_clock.set_offset(await anchor_offset(db, requested=settings.now))
-                    await db.commit()
+            async with sessionmaker() as db:
+                event_clock = await rehearsal.event_clock(db, requested=settings.now)
+                await db.commit()
         hub = build_hub(settings, sessionmaker, make_broker(settings), event_clock)
         hub.services["gc"] = gc_pauses
         hub.add_loop(lambda: gc_pauses.run(lambda: len(hub.connections)), "gc")
@@ -181,6 +179,7 @@ def create_app(
                 WebSocketLane,
                 endpoint=websocket_endpoint,
                 allowed_hosts=list(settings.allowed_hosts),
+                language=scope_language,
             ),
             Middleware(RequestIds),
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),

@@ -1,4 +1,9 @@
-"""``townhall invite``, ``townhall seat`` and the demo links ``make run`` prints."""
+"""``townhall invite``, ``townhall seat`` and the demo links ``make run`` prints.
+
+Each stamps what it records (audit entries, an invitation's validity) on the event clock the
+server uses: with ``TOWNHALL_NOW`` set, the rehearsal clock anchored in the database
+(:func:`townhall.platform.rehearsal.event_clock`), so one log never mixes two clocks.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from townhall.platform import access, programme, seats
-from townhall.platform.clock import SystemClock
+from townhall.platform import access, programme, rehearsal, seats
+from townhall.platform.clock import Clock
 from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.errors import DomainError, Invalid
 from townhall.platform.models import Invitation
@@ -31,6 +36,7 @@ async def issue_invitation(
     person_name: str | None,
     days: int,
     created_by: str,
+    clock: Clock,
     slot: str | None = None,
 ) -> Invitation:
     event = await programme.get_event(db, slug=event_slug)
@@ -43,11 +49,12 @@ async def issue_invitation(
         if session_id is None:
             raise Invalid("--slot needs --session", code="invitation.scope")
         person_id = (await seats.find_slot(db, session_id=session_id, slot=slot)).person.id
+    now = clock.now()
     invitation = await access.create_invitation(
         db,
         event_id=event.id,
         role=role,
-        now=SystemClock().now(),
+        now=now,
         session_id=session_id,
         person_id=person_id,
         valid_for=timedelta(days=days),
@@ -59,7 +66,7 @@ async def issue_invitation(
         actor=created_by,
         action="invitation.created",
         target=f"invitation {invitation.id}",
-        now=SystemClock().now(),
+        now=now,
         data={"role": role, "session": session_slug, "person": person_name, "slot": slot},
     )
     return await access.get_invitation(db, invitation_id=invitation.id)
@@ -86,6 +93,7 @@ async def invite(
                     person_name=person,
                     days=days,
                     created_by="command line",
+                    clock=await rehearsal.event_clock(db, requested=settings.now),
                     slot=slot,
                 )
             except DomainError as exc:
@@ -119,7 +127,8 @@ async def seat(settings: Settings, args: argparse.Namespace) -> int:
                     city=args.city,
                     organisation=args.organisation,
                 )
-                now = SystemClock().now()
+                clock = await rehearsal.event_clock(db, requested=settings.now)
+                now = clock.now()
                 await seats.seat_person(
                     db, slot_id=slot.person.id, person=person, confirmed=args.confirmed, now=now
                 )
@@ -157,11 +166,13 @@ DEMO_INVITATIONS = (
 )
 
 
-async def demo_links(db: AsyncSession, settings: Settings, event_slug: str) -> list[str]:
+async def demo_links(
+    db: AsyncSession, settings: Settings, event_slug: str, clock: Clock
+) -> list[str]:
     """Links for the demo roles, reusing the invitations of an earlier run."""
     event = await programme.get_event(db, slug=event_slug)
     existing = await access.list_invitations(db, event_id=event.id)
-    now = SystemClock().now()
+    now = clock.now()
     lines = []
     for role, session, person, slot, note in DEMO_INVITATIONS:
         try:
@@ -195,6 +206,7 @@ async def demo_links(db: AsyncSession, settings: Settings, event_slug: str) -> l
                 person_name=person,
                 days=30,
                 created_by="make run",
+                clock=clock,
                 slot=slot,
             )
         if role == "organizer":

@@ -30,8 +30,9 @@ from townhall.logging_filters import TOKEN_PATH
 REQUEST_ID: ContextVar[str | None] = ContextVar("townhall_request_id", default=None)
 CONNECTION_ID: ContextVar[str | None] = ContextVar("townhall_connection_id", default=None)
 
-# Loggers that print SQL parameters or WebSocket frames (question text, cookies) at debug.
-QUIET = ("sqlalchemy", "websockets", "asyncio", "aiosqlite")
+# Loggers that print SQL parameters or WebSocket frames (question text, cookies) at debug, and
+# alembic, whose routine INFO lines (plugins set up, each migration run) would open every start.
+QUIET = ("sqlalchemy", "websockets", "asyncio", "aiosqlite", "alembic")
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, expect
 from sqlalchemy import func, select
+from support.accessibility import check_accessible
 from test_audience_qa import (
     WAIT,
     ask,
@@ -169,6 +170,7 @@ async def test_session_ends_then_report_export_and_summary(
         await expect(report.locator("#speaker-timeline figcaption")).to_contain_text(
             "2 turns by 2 speakers."
         )
+        await check_accessible(report, "session report, final")
         await report.screenshot(path=tmp_path / "session-report.png", full_page=True)
 
         # The export: downloaded, then opened with the network off.
@@ -185,6 +187,7 @@ async def test_session_ends_then_report_export_and_summary(
         await expect(page.locator("svg[role=img]")).to_have_count(9)
         await expect(page.locator(".report-figures li").nth(2)).to_have_text("1 answered (50 %)")
         assert requests == [exported.as_uri()]
+        await check_accessible(page, "session report, exported file")
         await page.screenshot(path=tmp_path / "session-report-export.png", full_page=True)
         pdf = await page.pdf(format="A4", print_background=True)
         # Printed on A4: three pages (charts are never cut across pages: break-inside avoid).
@@ -201,6 +204,7 @@ async def test_session_ends_then_report_export_and_summary(
         await expect(ada.locator("section[aria-labelledby=unanswered-heading] li")).to_contain_text(
             OPEN
         )
+        await check_accessible(ada, "public summary")
         await ada.screenshot(path=tmp_path / "session-summary.png", full_page=True)
         keep(tmp_path)
         assert problems == []

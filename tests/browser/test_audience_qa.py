@@ -24,6 +24,7 @@ from playwright.async_api import (
     WebSocketRoute,
     expect,
 )
+from support.accessibility import check_accessible
 from support.clients import Client
 
 pytestmark = pytest.mark.browser
@@ -194,6 +195,7 @@ async def test_audience_qa_ask_moderate_vote_and_dismiss(
         assert "Mr. Sameh Wahba" in options and "Ms. Lina Liakou" in options
         assert not any("Güldem" in option for option in options)  # the session's moderator
         await expect(ada.locator("#ask-as")).to_have_text("You ask as Ada.")
+        await check_accessible(ada, "audience room, joined")
         await expect(ada.locator("#ask-anonymous-hint")).to_have_text(
             "Your name is hidden from the audience and panelists; "
             "moderators can still see who asked."
@@ -246,6 +248,7 @@ async def test_audience_qa_ask_moderate_vote_and_dismiss(
         )
         await expect(counters(grace)).to_have_text(["1", "1", "0", "0"])
         await expect(own.locator(".room-qa-status")).to_have_text("Published")
+        await check_accessible(grace, "audience room, a question published")
 
         # Votes: each toggle is the participant's own; the counts reach every page.
         ada_vote = listed(ada, SCRIPT).get_by_role("button", name=re.compile("^Upvote"))
@@ -274,6 +277,7 @@ async def test_audience_qa_ask_moderate_vote_and_dismiss(
             )
             await expect(page.locator("#qa-list > li")).to_have_count(0)
         await expect(own.locator(".room-qa-status")).to_have_text("On air now")
+        await check_accessible(ada, "audience room, own question on air")
 
         # Dismissed with a reason: gone for everyone, the reason for its author only.
         await moderate(
@@ -357,6 +361,7 @@ async def test_audience_qa_ask_moderate_vote_and_dismiss(
         await expect(answered.locator(".room-qa-status")).to_have_text("Answered")
         await expect(answered.locator(".room-qa-detail")).to_have_text("Answered by Sameh Wahba.")
         await expect(counters(grace)).to_have_text(["6", "3", "1", "1"])
+        await check_accessible(ada, "audience room, answered tab")
 
         # A duplicate is merged into a published question: its author is told where it went.
         third_id = submitted["Question number 3 from Grace"]
@@ -517,9 +522,11 @@ async def test_audience_qa_across_two_servers_with_the_big_screen(
             "3 votes", timeout=WAIT
         )
         await expect(screen.get_by_role("heading", name="Top questions")).to_be_visible()
+        await check_accessible(screen, "big screen, on air and top questions")
         await expect(console.locator("#question-list > li").filter(has_text=q2)).to_contain_text(
             "3 votes", timeout=WAIT
         )
+        await check_accessible(console, "moderator console, question on air")
         assert problems == []
     finally:
         for context in contexts:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, WebSocketRoute, expect
+from support.accessibility import check_accessible
 from test_audience_qa import (
     WAIT,
     join_as,
@@ -115,6 +116,7 @@ async def test_floor_journey_across_two_servers(
         await expect(mayor.locator("#next-step")).to_have_text(
             "Keep this page open: the video call link will appear here."
         )
+        await check_accessible(mayor, "panel view on a phone, lobby open")
 
         # Sameh Wahba on server B.
         sameh = await sameh_ctx.new_page()
@@ -130,6 +132,7 @@ async def test_floor_journey_across_two_servers(
         )
         await console.locator("#lifecycle").get_by_role("button", name="Go live").click()
         await expect(mayor.locator("#room-state-label")).to_have_text("Live now", timeout=WAIT)
+        await check_accessible(console, "moderator console, live, with the floor")
 
         # The audience (server A) and the big screen (server B) watch.
         ada = await join_as(ada_ctx, room_url(server_a, room_id), "Ada", problems)

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from playwright.async_api import Browser, expect
+from support.accessibility import check_accessible
 from test_room_page import room_url, watch_console
 
 pytestmark = pytest.mark.browser
@@ -34,6 +35,7 @@ async def test_programme_in_french_then_switched_to_turkish(live_server, browser
             "14:00–15:30 (Paris, UTC+1)"
         )
         await expect(workshop.get_by_role("link", name="Salle en direct")).to_be_visible()
+        await check_accessible(page, "programme in French")
 
         await page.get_by_role("button", name="Türkçe").click()
         await expect(page).to_have_url(f"{live_server.url}/events/{SUMMIT}")
@@ -47,6 +49,7 @@ async def test_programme_in_french_then_switched_to_turkish(live_server, browser
         # Remembered: the next page keeps Turkish though the browser still asks for French.
         await page.goto(f"{live_server.url}/events/{SUMMIT}/sessions/mayors-dialogue")
         await expect(page.locator("#when-title")).to_have_text("Ne zaman")
+        await check_accessible(page, "session page in Turkish")
         assert problems == []
     finally:
         await context.close()
@@ -72,6 +75,7 @@ async def test_audience_room_in_turkish(live_server, browser: Browser) -> None:
         )
         await expect(page.locator("#room-day")).to_have_text("8 Aralık 2021 Çarşamba")
         await expect(page.locator("#ask-as")).to_have_text("Aylin olarak soruyorsunuz.")
+        await check_accessible(page, "audience room in Turkish, joined")
 
         # The server refuses in English with a stable code; the page says it in Turkish.
         question = page.get_by_label("Sorunuz", exact=True)
@@ -129,6 +133,7 @@ async def test_audience_room_in_french_before_joining(live_server, browser: Brow
                 "Votre heure 08:00–09:30 (UTC-5, America/Toronto)",
             ]
         )
+        await check_accessible(page, "audience room in French, before joining")
         assert problems == []
     finally:
         await context.close()

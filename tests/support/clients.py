@@ -99,6 +99,7 @@ class Client:
         self.origin = origin
         self.cookie = cookie
         self.name = name
+        self.headers: dict[str, str] = {}  # more handshake headers (Accept-Language …)
         self.ws: ClientConnection | None = None
         self.messages: list[Message] = []
         self.positions: dict[int, Position] = {}
@@ -119,6 +120,7 @@ class Client:
     ) -> Message | None:
         """Open the connection; with ``reader`` (the default) wait for and return ``hello``."""
         headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers |= self.headers
         self.ws = await connect(
             self.url,
             origin=self.origin,

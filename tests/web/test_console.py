@@ -750,6 +750,6 @@ async def test_console_overview_names_latest_actions_in_plain_words(world: World
     recent = next(el for el in doc.iter("ol") if el.get("class") == "recent-list")
     # A known action in words; one the table does not know keeps its code.
     assert [text_of(li).split(" ", 4)[4] for li in recent.iter("li")] == [
-        "Test organizer Accepted an invitation invitation 1",
+        "Test organizer Accepted an invitation Test organizer",
         "Someone test.action_0",
     ]

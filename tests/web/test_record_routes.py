@@ -128,14 +128,14 @@ async def test_record_exports_speakers_airtime_and_backstage_to_staff_only(world
     assert rows == {
         "speakers.csv": [
             [
-                "request",
-                "name",
-                "city",
-                "kind",
-                "granted_at",
-                "ended_at",
-                "limit_seconds",
-                "seconds",
+                "Request",
+                "Name",
+                "City",
+                "Kind",
+                "Floor given at (UTC)",
+                "Turn ended at (UTC)",
+                "Time limit (seconds)",
+                "Seconds",
             ],
             [
                 str(document["speakers"][0]["request"]),
@@ -158,9 +158,9 @@ async def test_record_exports_speakers_airtime_and_backstage_to_staff_only(world
                 "",
             ],
         ],
-        "airtime.csv": [["city", "seconds", "turns"], ["Paris", "60", "1"], ["", "0", "1"]],
+        "airtime.csv": [["City", "Seconds", "Turns"], ["Paris", "60", "1"], ["", "0", "1"]],
         "backstage.csv": [
-            ["sent_at", "from", "role", "to", "text", "question"],
+            ["Sent at (UTC)", "From", "Role", "To", "Text", "Question"],
             [
                 utc(NOW + 80 * SECOND),
                 "Sameh Wahba",

@@ -130,19 +130,19 @@ async def test_report_page_export_json_and_csv_for_staff_only(world: World) -> N
         "p90_seconds": 60.0,
     }
     assert list(csv.reader(io.StringIO(languages.content.decode("utf-8-sig")))) == [
-        ["language", "asked", "approved", "answered"],
+        ["Language", "Asked", "Approved", "Answered"],
         ["fr", "1", "1", "1"],
         ["", "1", "1", "0"],
     ]
     assert document["floor"]["airtime"]["cities"] == [{"city": "Paris", "seconds": 60, "turns": 1}]
     assert list(csv.reader(io.StringIO(attendance.content.decode("utf-8-sig")))) == [
-        ["at", "audience", "panel", "staff"],
+        ["Time (UTC)", "Audience", "Panel", "Staff"],
         [z(0), "4", "1", "1"],
         [z(60), "9", "1", "1"],
         [z(120), "6", "1", "1"],
     ]
     assert list(csv.reader(io.StringIO(top.content.decode("utf-8-sig")))) == [
-        ["id", "text", "author", "votes", "status", "answered_by"],
+        ["ID", "Text", "Author", "Votes", "Status", "Answered by"],
         [
             str(answered),
             "How is <b>resilience</b> paid for?",
@@ -209,19 +209,19 @@ async def test_event_report_lists_every_session_for_organizers(world: World) -> 
         refused = await client.get(f"/events/{SLUG}/console/report")
 
     rows = list(csv.DictReader(io.StringIO(table.content.decode("utf-8-sig"))))
-    mine = next(r for r in rows if r["room"] == str(world.room))
+    mine = next(r for r in rows if r["Room"] == str(world.room))
     assert (page.status_code, refused.status_code, document_problems(page.text)) == (200, 403, [])
-    assert mine == {
-        "session": "workshop-1-building-resilience",
-        "title": mine["title"],
-        "room": str(world.room),
-        "state": "live",
-        "peak_audience": "9",
-        "asked": "2",
-        "approved": "2",
-        "answered": "1",
-        "turns": "1",
-        "airtime_seconds": "60",
+    assert mine == {  # headers in the requester's language (English here)
+        "Session": "workshop-1-building-resilience",
+        "Title": mine["Title"],
+        "Room": str(world.room),
+        "State": "live",
+        "Peak audience": "9",
+        "Asked": "2",
+        "Approved": "2",
+        "Answered": "1",
+        "Turns": "1",
+        "Airtime (seconds)": "60",
     }
     assert f'href="/events/{SLUG}/rooms/{world.room}/report"' in page.text
 

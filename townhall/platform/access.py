@@ -21,8 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from .audit import list_audit as list_audit
+from .audit import record as record
 from .errors import Invalid, NotFound
-from .models import Appearance, AuditEntry, Invitation, Person, ProgrammeSession, Room
+from .models import Appearance, Invitation, Person, ProgrammeSession, Room
 from .participants import clean_display_name, create_participant
 from .seats import credit_name
 from .viewers import Viewer
@@ -262,38 +264,3 @@ async def find_person(db: AsyncSession, *, event_id: int, name: str) -> Person:
             names = ", ".join(p.name or p.label or p.key for p in matches)
             raise Invalid(f"{name!r} matches several people: {names}", code="person.ambiguous")
     raise NotFound(f"nobody in the programme matches {name!r}", code="person.not_found")
-
-
-async def record(
-    db: AsyncSession,
-    *,
-    event_id: int,
-    actor: str,
-    action: str,
-    now: datetime,
-    room_id: int | None = None,
-    target: str | None = None,
-    data: dict[str, object] | None = None,
-) -> None:
-    """Add an entry to the event's audit log (in the caller's transaction)."""
-    db.add(
-        AuditEntry(
-            event_id=event_id,
-            at=now,
-            actor=actor,
-            action=action,
-            room_id=room_id,
-            target=target,
-            data=data or {},
-        )
-    )
-
-
-async def list_audit(db: AsyncSession, *, event_id: int, limit: int = 1000) -> list[AuditEntry]:
-    query = (
-        select(AuditEntry)
-        .where(AuditEntry.event_id == event_id)
-        .order_by(AuditEntry.id.desc())
-        .limit(limit)
-    )
-    return list((await db.scalars(query)).all())

@@ -549,6 +549,10 @@ async def put_on_air(
         await _audit(
             db, room, moderator, "question.on_air", await _question(db, room_id, question_id), now
         )
+    elif previous is not None:
+        await _audit(
+            db, room, moderator, "question.off_air", await _question(db, room_id, previous), now
+        )
     return log.events
 
 

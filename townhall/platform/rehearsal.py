@@ -1,7 +1,9 @@
 """The rehearsal clock's anchor, shared by every server process through the database.
 
 Processes started with the same ``TOWNHALL_NOW`` agree on one anchor (the first to start
-records the wall time at which the rehearsal began), so their clocks show the same instant.
+records the wall time at which the rehearsal began), so their clocks show the same instant; so
+do the commands (``townhall invite``, ``townhall seat``, ``make run``'s links) given the same
+``TOWNHALL_NOW``. A restart within :data:`REUSE_FOR` resumes the running clock.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .clock import OffsetClock
 from .models import ClockAnchor, utcnow
 
 REUSE_FOR = timedelta(hours=12)
@@ -47,3 +50,12 @@ async def anchor_offset(
             return requested - wall_now
         db.expire_all()
     raise RuntimeError("could not agree on a rehearsal clock anchor")
+
+
+async def event_clock(db: AsyncSession, *, requested: datetime | None) -> OffsetClock:
+    """The event clock every process and command shares: wall time, or with ``requested`` (the
+    ``TOWNHALL_NOW`` instant) the rehearsal clock anchored in the database. The caller commits."""
+    clock = OffsetClock()
+    if requested is not None:
+        clock.set_offset(await anchor_offset(db, requested=requested))
+    return clock

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from .audit import record
 from .errors import Conflict, Invalid, InvalidState, NotFound
 from .models import ProgrammeSession, Room
 from .room_log import LoggedEvent, append_event
@@ -34,6 +35,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "archive": (("ended",), "archived"),
 }
 URL_SCHEMES = ("https://", "http://")
+AUDITED_SETTINGS = ("stage_url", "stream_url", "premoderation")  # what room.update changes
 MAX_URL = 1000
 
 
@@ -221,8 +223,37 @@ async def set_room_state(
     action: str,
     now: datetime,
     default_minutes: int = DEFAULT_OPENS_MINUTES_BEFORE,
+    actor: str | None = None,
 ) -> list[LoggedEvent]:
-    """A moderator's override; ``follow_schedule`` hands the room back to the clock."""
+    """A moderator's override; ``follow_schedule`` hands the room back to the clock. With
+    ``actor``, a change is written to the audit log in their name."""
+    events = await _set_room_state(
+        db, room_id=room_id, action=action, now=now, default_minutes=default_minutes
+    )
+    if events and actor is not None:
+        room = await get_room(db, room_id=room_id)
+        await _audit(db, room, actor, "room.state_changed", now, {"action": action})
+    return events
+
+
+async def _audit(
+    db: AsyncSession, room: Room, actor: str, action: str, now: datetime, data: dict[str, Any]
+) -> None:
+    await record(
+        db,
+        event_id=room.session.event_id,
+        actor=actor,
+        action=action,
+        room_id=room.id,
+        target=room.session.title,
+        now=now,
+        data=data,
+    )
+
+
+async def _set_room_state(
+    db: AsyncSession, *, room_id: int, action: str, now: datetime, default_minutes: int
+) -> list[LoggedEvent]:
     room = await get_room(db, room_id=room_id)
     lead = opens_before(room, default_minutes)
     if action == "follow_schedule":
@@ -276,13 +307,16 @@ async def update_room(
     now: datetime,
     default_minutes: int = DEFAULT_OPENS_MINUTES_BEFORE,
     before: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> list[LoggedEvent]:
     """Change a room's settings (stage and stream URLs, pre-moderation). ``before``: the room
     object as clients last heard of it, when other settings changed earlier in the same
-    transaction (the event carries every field that differs from it)."""
+    transaction (the event carries every field that differs from it). With ``actor``, the
+    change is written to the audit log in their name (as the console writes its own)."""
     room = await get_room(db, room_id=room_id)
     if before is None:
         before = room_json(room, room.session, default_minutes)
+    was = {name: getattr(room, name) for name in AUDITED_SETTINGS}
     for name in ("stage_url", "stream_url"):
         if name in changes:
             value = (changes[name] or "").strip() or None
@@ -296,6 +330,13 @@ async def update_room(
     if "premoderation" in changes and changes["premoderation"] is not None:
         room.premoderation = bool(changes["premoderation"])
     await db.flush()
+    changed = {
+        name: [was[name], getattr(room, name)]
+        for name in AUDITED_SETTINGS
+        if was[name] != getattr(room, name)
+    }
+    if changed and actor is not None:
+        await _audit(db, room, actor, "room.settings_changed", now, {"changed": changed})
     return [
         await append_event(
             db,

@@ -77,7 +77,7 @@ async def ping(hub: Hub, connection: Connection, command: Ping) -> Any:
 
 
 async def room_set_state(hub: Hub, connection: Connection, command: RoomSetState) -> Any:
-    require_staff(connection, command.room)
+    viewer = require_staff(connection, command.room)
     now = hub.clock.now()
     async with hub.sessionmaker() as db:
         events = await rooms.set_room_state(
@@ -86,6 +86,7 @@ async def room_set_state(hub: Hub, connection: Connection, command: RoomSetState
             action=command.action,
             now=now,
             default_minutes=hub.settings.room_opens_minutes_before,
+            actor=viewer.display_name or "moderator",
         )
         events += await floor.close_floors_of_ended_rooms(db, events=events, now=now)
         await db.commit()
@@ -94,7 +95,7 @@ async def room_set_state(hub: Hub, connection: Connection, command: RoomSetState
 
 
 async def room_update(hub: Hub, connection: Connection, command: RoomUpdate) -> Any:
-    require_staff(connection, command.room)
+    viewer = require_staff(connection, command.room)
     changes = {
         name: getattr(command, name)
         for name in ("stage_url", "stream_url", "premoderation")
@@ -107,6 +108,7 @@ async def room_update(hub: Hub, connection: Connection, command: RoomUpdate) -> 
             changes=changes,
             now=hub.clock.now(),
             default_minutes=hub.settings.room_opens_minutes_before,
+            actor=viewer.display_name or "moderator",
         )
         await db.commit()
     await hub.publish(events)

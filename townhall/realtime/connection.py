@@ -65,6 +65,7 @@ class Connection:
         "closing",
         "id",
         "identity",
+        "language",
         "sent",
         "unlisted",
         "viewers",
@@ -79,8 +80,12 @@ class Connection:
         rate: float,
         burst: int,
         identity: Any = None,
+        language: str | None = None,
     ) -> None:
         self.id = secrets.token_urlsafe(9)
+        # The interface language of the page that opened it (cookie, else Accept-Language, as
+        # the web layer chose it for the handshake): a question sent without one is asked in it.
+        self.language = language
         self.websocket = websocket
         self.identity = identity  # what the cookies said (see identity.py)
         self.viewers: dict[int, Viewer] = {}  # room id -> who this connection is in that room

@@ -32,6 +32,7 @@ from .messages import (
     hello,
     reply,
 )
+from .transport import LANGUAGE
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         rate=settings.ws_commands_per_second,
         burst=settings.ws_command_burst,
         identity=identity,
+        language=websocket.scope.get(LANGUAGE),
     )
     CONNECTION_ID.set(connection.id)  # on every log line of this connection's task
     connection.start(direct=settings.ws_direct_writes)

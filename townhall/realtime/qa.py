@@ -98,7 +98,7 @@ async def submit(hub: Hub, connection: Connection, command: QuestionSubmit) -> A
             anonymous=command.anonymous,
             to=command.to,
             ref=ref,
-            language=command.language,
+            language=command.language or connection.language,
             now=hub.clock.now(),
         )
         await db.commit()

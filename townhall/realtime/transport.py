@@ -17,7 +17,9 @@ A WebSocket lives as long as its connection, and every middleware between the se
 endpoint keeps a suspended coroutine frame for all that time: per socket, for hours. The
 middleware acts on HTTP (security headers, CSRF, language, request ids); the one check a
 WebSocket handshake needs from it, the host, :class:`WebSocketLane` makes itself, then calls the
-endpoint directly. The endpoint checks the Origin.
+endpoint directly. The endpoint checks the Origin. The handshake's interface language (chosen by
+the web layer's rule, handed in by the app) goes into the scope: questions sent without one are
+asked in it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from websockets.protocol import State
 from .frames import Outbound
 
 RAW_SEND = "townhall.raw_send"
+LANGUAGE = "townhall.language"  # the handshake's interface language ("en", "fr", "tr")
 
 
 Endpoint = Callable[[WebSocket], Awaitable[None]]
@@ -53,8 +56,10 @@ class WebSocketLane:
         endpoint: Endpoint | None = None,
         path: str = "/ws",
         allowed_hosts: Sequence[str] = ("*",),
+        language: Callable[[Scope], str] | None = None,
     ) -> None:
         self.app = app
+        self.language = language
         self.endpoint = endpoint
         self.path = path
         self.any_host = "*" in allowed_hosts
@@ -75,6 +80,8 @@ class WebSocketLane:
                 and scope["path"] == self.path
                 and self.host_allowed(scope)
             ):
+                if self.language is not None:
+                    scope[LANGUAGE] = self.language(scope)
                 await self.endpoint(WebSocket(scope, receive, send))
                 return
         await self.app(scope, receive, send)

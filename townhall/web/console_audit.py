@@ -1,5 +1,6 @@
 """The audit log in the console: every organizer and moderator action, newest first, in pages,
-and the whole log as CSV or JSON.
+filtered by room, person (who acted, or whom it concerned) and action, the filters kept in the
+page links; and the whole log as CSV or JSON, with its stable codes and raw values.
 
 The CSV opens safely in spreadsheets: it starts with a UTF-8 byte order mark (so Excel reads
 the accents right), and a cell that a spreadsheet would run as a formula (one starting with
@@ -12,15 +13,17 @@ import csv
 import io
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from townhall.platform import access
+from townhall.platform import access, audit
+from townhall.platform.audit import AuditFilter
 from townhall.platform.models import MAX_ROW_ID, AuditEntry
 
-from .audit_actions import action_label
+from .audit_actions import action_label, describe, look_up
 from .console import open_console, render_console
 from .services import services_of
 
@@ -43,16 +46,28 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def details_text(data: dict[str, Any]) -> str:
-    """A short, readable rendering of an entry's data for the table."""
-    parts = []
-    for key, value in data.items():
-        if value is None:
-            value = "—"
-        elif isinstance(value, (dict, list)):
-            value = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-        parts.append(f"{key}: {value}")
-    return "; ".join(parts)
+def _filter(request: Request, invitations: dict[int, str]) -> AuditFilter:
+    """The filters of the query string (room id, person, action); bad values are ignored."""
+    params = request.query_params
+    room = params.get("room", "")
+    person = params.get("person", "").strip() or None
+    return AuditFilter(
+        room_id=int(room) if room.isdigit() and int(room) <= MAX_ROW_ID else None,
+        person=person,
+        action=params.get("action", "").strip() or None,
+        also_targets=[f"invitation {i}" for i, name in invitations.items() if name == person],
+    )
+
+
+def _query(where: AuditFilter, page: int) -> str:
+    """A page's link, keeping the filters."""
+    params = {
+        "room": where.room_id,
+        "person": where.person,
+        "action": where.action,
+        "page": page if page > 1 else None,
+    }
+    return "?" + urlencode({k: v for k, v in params.items() if v is not None})
 
 
 async def page(request: Request) -> Response:
@@ -64,28 +79,41 @@ async def page(request: Request) -> Response:
         raise HTTPException(400, f"There is no page {number}: pages go up to {MAX_PAGE}.")
     async with services_of(request).db() as db:
         console = await open_console(request, db)
+        event = console.event
+        everyone = await access.list_invitations(db, event_id=event.id)
+        invitations = {i.id: access.invitation_name(i) for i in everyone}
+        where = _filter(request, invitations)
         # One more than the page shows, to know whether an older page exists.
-        entries = await access.list_audit(
-            db, event_id=console.event.id, limit=number * PAGE_SIZE + 1
+        entries = await audit.list_audit(
+            db,
+            event_id=event.id,
+            limit=PAGE_SIZE + 1,
+            offset=(number - 1) * PAGE_SIZE,
+            where=where,
         )
-    shown = entries[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
-    rows = [
-        {
-            "entry": e,
-            "action": action_label(e.action),
-            "details": details_text(e.data or {}),
-        }
-        for e in shown
-    ]
+        shown = entries[:PAGE_SIZE]
+        subjects = await look_up(db, event, shown, console.zone, console.zone_label)
+        facets = await audit.audit_facets(db, event_id=event.id)
+    rooms = sorted(
+        ((i, subjects.rooms.get(i, str(i))) for i in facets.room_ids), key=lambda r: r[1]
+    )
+    people = sorted(set(facets.actors) | set(invitations.values()), key=str.casefold)
+    actions = sorted(
+        ((a, action_label(a) or a) for a in facets.actions), key=lambda a: a[1].casefold()
+    )
     return render_console(
         request,
         console,
         "console_audit.html",
         section="audit",
-        rows=rows,
+        rows=[describe(e, subjects) for e in shown],
         page=number,
-        newer=number > 1,
-        older=len(entries) > number * PAGE_SIZE,
+        filters=where,
+        filtered=bool(where.room_id or where.person or where.action),
+        choices={"rooms": rooms, "people": people, "actions": actions},
+        newer=_query(where, number - 1) if number > 1 else None,
+        older=_query(where, number + 1) if len(entries) > PAGE_SIZE else None,
+        first=_query(where, 1),
     )
 
 

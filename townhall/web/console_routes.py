@@ -25,7 +25,7 @@ from . import (
     console_seats,
     console_session,
 )
-from .audit_actions import action_label
+from .audit_actions import describe, look_up
 from .console import open_console, render_console
 from .formats import short_date
 from .i18n import gettext
@@ -44,6 +44,7 @@ async def overview(request: Request) -> Response:
         sessions = await programme.list_sessions(db, event_id=console.event.id)
         invitations = await access.list_invitations(db, event_id=console.event.id)
         recent = await access.list_audit(db, event_id=console.event.id, limit=5)
+        subjects = await look_up(db, console.event, recent, console.zone, console.zone_label)
     rooms = [
         {
             "id": s.room.id,
@@ -77,7 +78,7 @@ async def overview(request: Request) -> Response:
             "pending": states.count("pending"),
             "redeemed": states.count("redeemed"),
         },
-        recent=[(entry, action_label(entry.action)) for entry in recent],
+        recent=[describe(entry, subjects) for entry in recent],
     )
 
 

@@ -162,6 +162,14 @@ def choose_language(cookie: str | None, accept_language: str) -> str:
     return match if match in LANGUAGES else DEFAULT
 
 
+def scope_language(scope: Scope) -> str:
+    """The language of a request or WebSocket handshake: the cookie, else Accept-Language."""
+    connection = HTTPConnection(scope)
+    return choose_language(
+        connection.cookies.get(COOKIE), connection.headers.get("accept-language", "")
+    )
+
+
 class LanguageMiddleware:
     """Sets the request's language (pages, API messages and WebSocket handshakes alike) and
     says so in ``Content-Language``; ``Vary`` tells caches what chose it."""
@@ -174,10 +182,7 @@ class LanguageMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        connection = HTTPConnection(scope)
-        language = choose_language(
-            connection.cookies.get(COOKIE), connection.headers.get("accept-language", "")
-        )
+        language = scope_language(scope)
         token = _current.set(self.catalogues[language])
 
         async def send_with_language(message: Message) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from townhall.platform.models import AuditEntry, Event, Room
 
+from .export_headers import header_row
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = tuple(
     "id status text language votes anonymous participant author to assigned_to created_at "
@@ -112,7 +114,7 @@ def _action_text(action: dict[str, Any]) -> str:
 def csv_body(questions: list[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(header_row(COLUMNS))
     for q in questions:
         row = {
             **q,

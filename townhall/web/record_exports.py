@@ -15,6 +15,7 @@ from typing import Any
 
 from townhall.platform.models import Event, Room
 
+from .export_headers import header_row
 from .question_exports import safe_cell
 
 SPEAKER_COLUMNS = "request name city kind granted_at ended_at limit_seconds seconds".split()
@@ -49,7 +50,7 @@ def record_document(
 def csv_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow(header_row(columns))
     for row in rows:
         writer.writerow([safe_cell(row[column]) for column in columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
