@@ -676,3 +676,11 @@ async def test_qa_api_answers_match_the_openapi_document(world: World):
     check("ScreenLink", rotated)
     check("Error", refused.json())
     assert (len(questions_answer["questions"]), refused.status_code) == (3, 403)
+
+
+async def test_screen_page_names_its_qr_code_in_the_viewers_language(world: World):
+    path = f"/events/{SLUG}/rooms/{world.room}/screen/{KEY}"
+    async with world.client() as client:
+        french = await client.get(path, headers={"Accept-Language": "fr"})
+
+    assert f'aria-label="Code QR de {BASE}/events/{SLUG}/rooms/{world.room}"' in french.text

@@ -35,6 +35,7 @@ from townhall.realtime.identity import (
 from . import openapi, qa_openapi, qrcode
 from .api import limit_rate
 from .auth import current_viewer, require_room_staff, staff_name
+from .i18n import gettext
 from .pages import render
 from .programme_json import display_name
 from .question_exports import csv_body, export_document
@@ -201,7 +202,9 @@ async def screen_page(request: Request) -> Response:
         event=event,
         room=room,
         urls=urls,
-        qr_svg=qrcode.svg(urls["join"], label=f"QR code of {urls['join']}"),
+        qr_svg=qrcode.svg(
+            urls["join"], label=gettext("QR code of {link}").format(link=urls["join"])
+        ),
         ws_url=ws_url(request),
         server_now=server_now(request),
     )
