@@ -271,6 +271,11 @@ class RedisBroker:
     async def ping(self) -> None:
         await self.redis.ping()
 
+    def unavailable(self, error: BaseException) -> bool:
+        # A pooled connection that Redis closed while it was away fails once more after the
+        # subscription is back: the same outage, met late.
+        return isinstance(error, (RedisError, RedisClusterException, OSError))
+
     def health(self) -> dict[str, object]:
         return {
             "broker": "redis-cluster" if self.cluster else "redis",
