@@ -1,8 +1,11 @@
 """What every resilience scenario asserts at its end: nothing acknowledged is lost.
 
 Each client's received ``(epoch, seq)`` list must equal the database's log after the client's
-first snapshot (public events for the audience, all for staff), and its state folded from
-those events (:func:`support.room_state.replay`) must equal a fresh snapshot taken at the end.
+first snapshot (public events, and those for its own participant, for the audience; all for
+staff), and its state folded from those events (:func:`support.room_state.replay`) must equal a
+fresh snapshot taken at the end: the room for everyone, and the whole Q&A part (questions,
+votes, counters) for the audience members named as ``observers`` (who ask nothing, so hold no
+private view of their own).
 """
 
 from __future__ import annotations
@@ -20,15 +23,18 @@ from support.stack import Stack
 from townhall.platform.models import RoomEvent
 
 
-async def room_log(stack: Stack, room: int) -> list[tuple[int, str]]:
-    """The room's committed log: (seq, visibility), in order."""
+async def room_log(stack: Stack, room: int) -> list[tuple[int, str, str | None]]:
+    """The room's committed log: (seq, visibility, participant the event is for), in order."""
     async with stack.db.sessionmaker() as db:
         return [
-            (e.seq, e.visibility)
+            (e.seq, e.visibility, e.participant_id)
             for e in await db.scalars(
                 select(RoomEvent).where(RoomEvent.room_id == room).order_by(RoomEvent.seq)
             )
         ]
+
+
+QA_PART = ("questions", "counters", "on_air", "pinned")
 
 
 async def converge(clients: list[Client], room: int, seq: int, within: float = 30.0) -> None:
@@ -45,6 +51,7 @@ async def assert_nothing_lost(
     *,
     acked: list[int] = (),  # type: ignore[assignment]
     staff: tuple[Client, ...] = (),
+    observers: tuple[Client, ...] = (),
     within: float = 30.0,
 ) -> int:
     """Wait until every client has the room's last committed ``seq``, then compare each one's
@@ -52,18 +59,21 @@ async def assert_nothing_lost(
     epoch, last = await stack.db.room_position(room)
     await converge(clients, room, last, within)
     log = await room_log(stack, room)
-    logged = {seq for seq, _ in log}
-    missing = sorted(set(acked) - logged)
+    logged = [seq for seq, _, _ in log]
+    assert (logged[-1], logged) == (last, list(range(logged[0], last + 1))), "a gap in the log"
+    missing = sorted(set(acked) - set(logged))
     assert not missing, f"acknowledged but not in the log: {missing}"
     snapshot = await fresh.join(room)
     assert snapshot["type"] == "room.snapshot" and snapshot["seq"] == last, snapshot
     for client in clients:
         first = client.of_type("room.snapshot")[0]
         seen = [(m["epoch"], m["seq"]) for m in client.events(room)]
+        own = None if client in staff or not client.cookie else stack.participant_of(client)
         expected = [
             (epoch, seq)
-            for seq, visibility in log
-            if seq > first["seq"] and (visibility == "public" or client in staff)
+            for seq, visibility, participant in log
+            if seq > first["seq"]
+            and (visibility == "public" or client in staff or (own and participant == own))
         ]
         assert (client.name, seen) == (client.name, expected), "a gap or a duplicate"
         folded = replay(first, client.events(room), gaps=client not in staff)
@@ -72,7 +82,28 @@ async def assert_nothing_lost(
             last,
             sequenced(snapshot["state"])["room"],
         )
+        if client in observers:
+            assert (client.name, {k: folded["state"][k] for k in QA_PART}) == (
+                client.name,
+                {k: snapshot["state"][k] for k in QA_PART},
+            )
     return last
+
+
+async def resend_until_answered(
+    client: Client, kind: str, /, *, ref: str, give_up_after: float = 60.0, **fields: object
+) -> tuple[dict, int]:
+    """Send a command, and resend it with the same ``ref`` while it is refused as
+    ``unavailable`` (as ``live.js`` keeps a queued command); its last answer and how many
+    were refused so."""
+    deadline = time.monotonic() + give_up_after
+    refused = 0
+    while True:
+        answer = await client.request(kind, ref=ref, within=20, **fields)
+        if answer.get("code") != "unavailable" or time.monotonic() > deadline:
+            return answer, refused
+        refused += 1
+        await asyncio.sleep(min(float(answer["retry_after"]), 0.5))
 
 
 def percentile(values: list[float], q: float) -> float:
