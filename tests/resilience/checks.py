@@ -83,10 +83,9 @@ async def assert_nothing_lost(
             sequenced(snapshot["state"])["room"],
         )
         if client in observers:
-            assert (client.name, {k: folded["state"][k] for k in QA_PART}) == (
-                client.name,
-                {k: snapshot["state"][k] for k in QA_PART},
-            )
+            held = {k: folded["state"][k] for k in QA_PART}
+            truth = {k: snapshot["state"][k] for k in QA_PART}
+            assert held == truth, (client.name, "holds", held, "the database says", truth)
     return last
 
 
@@ -157,11 +156,12 @@ async def timed_audience(stack: Stack, server, room: int, names: list[str]) -> l
 
 class Writer:
     """A moderator changing the room's stage URL every ``every`` seconds until stopped; what
-    was acknowledged, with when (monotonic)."""
+    was acknowledged, with when (monotonic), and when each acknowledged change was sent."""
 
     def __init__(self, moderator: Client, room: int, tag: str, every: float = 0.2) -> None:
         self.moderator, self.room, self.tag, self.every = moderator, room, tag, every
         self.acked: dict[int, float] = {}
+        self.sent: dict[int, float] = {}
         self.refused: list[dict] = []
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
@@ -173,6 +173,7 @@ class Writer:
         for n in range(5000):  # bounded
             if self.stop.is_set():
                 return
+            sent = time.monotonic()
             answer = await self.moderator.request(
                 "room.update",
                 room=self.room,
@@ -181,6 +182,7 @@ class Writer:
             )
             if answer["type"] == "reply":
                 self.acked[answer["data"]["seq"]] = time.monotonic()
+                self.sent[answer["data"]["seq"]] = sent
             else:
                 self.refused.append(answer)
             await asyncio.sleep(self.every)
