@@ -11,6 +11,9 @@ private view of their own).
 from __future__ import annotations
 
 import asyncio
+import os
+import random
+import resource
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +22,7 @@ from sqlalchemy import select
 from support.clients import Client
 from support.room_state import replay, sequenced
 from support.stack import Stack
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from townhall.platform.models import RoomEvent
 
@@ -103,6 +107,40 @@ async def resend_until_answered(
             return answer, refused
         refused += 1
         await asyncio.sleep(min(float(answer["retry_after"]), 0.5))
+
+
+async def gather_audience(
+    stack: Stack, server, room: int, cookies: list[str], tag: str, batch: int = 50
+) -> list[Client]:
+    """Joined clients on ``server``, one per cookie, ``batch`` handshakes at a time."""
+    clients = [Client.of(server, cookie, f"{tag} {n}") for n, cookie in enumerate(cookies)]
+    stack.clients.extend(clients)
+
+    async def one(client: Client) -> None:
+        await client.connect(within=20)
+        assert (await client.join(room, within=20))["type"] == "room.snapshot"
+
+    for start in range(0, len(clients), batch):
+        await asyncio.gather(*(one(c) for c in clients[start : start + batch]))
+    return clients
+
+
+async def fail_over(client: Client, survivor, room: int, within: float = 60.0) -> tuple[float, str]:
+    """Wait for the close, jitter, connect to the survivor and resume; (seconds, answer)."""
+    await client.closed(within=30)
+    closed_at = time.monotonic()
+    await asyncio.sleep(random.uniform(0.0, 0.5))
+    client.url = survivor.ws_url
+    deadline = closed_at + within
+    while True:
+        try:
+            await client.connect(within=10)
+            answer = await client.resume(room, within=20)
+            return time.monotonic() - closed_at, answer["type"]
+        except (OSError, InvalidHandshake, InvalidStatus, ConnectionClosed, AssertionError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -200,3 +238,13 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise AssertionError("no VmRSS")
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU of a process (this one by default), from ``/proc`` or getrusage."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        fields = stat.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
