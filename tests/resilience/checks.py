@@ -5,26 +5,29 @@ first snapshot (public events, and those for its own participant, for the audien
 staff), and its state folded from those events (:func:`support.room_state.replay`) must equal a
 fresh snapshot taken at the end: the room for everyone, and the whole Q&A part (questions,
 votes, counters) for the audience members named as ``observers`` (who ask nothing, so hold no
-private view of their own).
+private view of their own). Before comparing, the room must have settled: its log still for a
+second and its vote counts announced (votes are counted at once and announced, coalesced, a
+moment later; a snapshot already has the counts).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import resource
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
-from support.clients import Client
+from support.clients import Client, audience_cookie, ok
 from support.room_state import replay, sequenced
+from support.servers import ServerProcess
 from support.stack import Stack
+from support.summit import MORNING, MORNING_UTC, WORKSHOP_1
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from townhall.platform.models import RoomEvent
+from townhall.platform.models import Question, RoomEvent
 
 
 async def room_log(stack: Stack, room: int) -> list[tuple[int, str, str | None]]:
@@ -47,6 +50,40 @@ async def converge(clients: list[Client], room: int, seq: int, within: float = 3
     )
 
 
+async def votes_announced(stack: Stack, room: int) -> bool:
+    """Whether the room's ``question.votes_changed`` events have caught up with the votes
+    committed (the vote coalescer logs counts a moment after the votes)."""
+    async with stack.db.sessionmaker() as db:
+        rows = await db.execute(select(Question.id, Question.votes).where(Question.room_id == room))
+        counts = {question: votes for question, votes in rows}
+        announced: dict[int, int] = {}
+        for data in await db.scalars(
+            select(RoomEvent.data)
+            .where(RoomEvent.room_id == room, RoomEvent.name == "question.votes_changed")
+            .order_by(RoomEvent.seq)
+        ):
+            announced.update({int(k): v for k, v in data.get("votes", {}).items()})
+            if isinstance(data.get("question"), dict):
+                announced[data["question"]["id"]] = data["question"]["votes"]
+    return all(announced.get(q, 0) == votes for q, votes in counts.items())
+
+
+async def settled(stack: Stack, room: int, within: float, quiet: float = 1.0) -> tuple[str, int]:
+    """Wait until the room's votes are announced and its log has not moved for ``quiet``
+    seconds (every process's coalescer has flushed); its position then."""
+    deadline = time.monotonic() + within
+    position, since = await stack.db.room_position(room), time.monotonic()
+    while True:
+        await asyncio.sleep(0.1)
+        now = await stack.db.room_position(room)
+        if now != position:
+            position, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet and await votes_announced(stack, room):
+            return position
+        if time.monotonic() > deadline:
+            raise AssertionError(f"room {room} not settled within {within}s (at {position})")
+
+
 async def assert_nothing_lost(
     stack: Stack,
     room: int,
@@ -60,11 +97,12 @@ async def assert_nothing_lost(
 ) -> int:
     """Wait until every client has the room's last committed ``seq``, then compare each one's
     log and folded state with the database and with ``fresh``'s snapshot; the last ``seq``."""
-    epoch, last = await stack.db.room_position(room)
+    epoch, last = await settled(stack, room, within)
     await converge(clients, room, last, within)
     log = await room_log(stack, room)
     logged = [seq for seq, _, _ in log]
-    assert (logged[-1], logged) == (last, list(range(logged[0], last + 1))), "a gap in the log"
+    absent = sorted(set(range(logged[0], last + 1)) - set(logged))
+    assert (logged[-1], absent) == (last, []), f"a gap in the log: {absent}, last {last}"
     missing = sorted(set(acked) - set(logged))
     assert not missing, f"acknowledged but not in the log: {missing}"
     snapshot = await fresh.join(room)
@@ -79,7 +117,13 @@ async def assert_nothing_lost(
             if seq > first["seq"]
             and (visibility == "public" or client in staff or (own and participant == own))
         ]
-        assert (client.name, seen) == (client.name, expected), "a gap or a duplicate"
+        assert seen == expected, (
+            f"{client.name}: a gap or a duplicate",
+            [m["seq"] for m in client.events(room) if (m["epoch"], m["seq"]) not in expected],
+            [seq for _, seq in expected if (epoch, seq) not in seen],
+            [seq for _, seq in seen],
+            [seq for _, seq in expected],
+        )
         folded = replay(first, client.events(room), gaps=client not in staff)
         assert (client.name, folded["seq"], sequenced(folded["state"])["room"]) == (
             client.name,
@@ -107,6 +151,54 @@ async def resend_until_answered(
             return answer, refused
         refused += 1
         await asyncio.sleep(min(float(answer["retry_after"]), 0.5))
+
+
+@dataclass
+class LiveRoom:
+    """Workshop 1, live, under two processes: its moderator on ``a``, audience members who
+    only watch on each process (``observers``)."""
+
+    a: ServerProcess
+    b: ServerProcess
+    room: int
+    moderator: Client
+    observers: list[TimedClient]
+
+
+async def live_room(stack: Stack, observers_each: int) -> LiveRoom:
+    a, b = stack.servers("a", "b", now=MORNING)
+    await stack.start(a, b)
+    room = stack.rooms[WORKSHOP_1]
+    await stack.db.set_room_state(room, "go_live", now=MORNING_UTC)
+    moderator = await stack.moderator(a)
+    assert (await moderator.join(room))["type"] == "room.snapshot"
+    observers = [
+        *await timed_audience(stack, a, room, [f"A {n}" for n in range(observers_each)]),
+        *await timed_audience(stack, b, room, [f"B {n}" for n in range(observers_each)]),
+    ]
+    return LiveRoom(a, b, room, moderator, observers)
+
+
+async def approved_question(stack: Stack, server, moderator: Client, room: int, text: str) -> int:
+    """A question asked by a new audience member on ``server`` (approved by ``moderator`` if the
+    room holds it for moderation): its id, open to votes."""
+    asker = await stack.audience(server, "Asker")
+    assert (await asker.join(room))["type"] == "room.snapshot"
+    asked = await ok(asker, "question.submit", room=room, text=text)
+    if asked["status"] == "pending":
+        await ok(moderator, "question.approve", room=room, question=asked["question"])
+    return asked["question"]
+
+
+async def one_participant(stack: Stack, servers: list, room: int, name: str, sockets: int):
+    """``sockets`` joined connections of one new participant, alternating over ``servers``."""
+    cookie = await audience_cookie(servers[0], name)
+    made = []
+    for n in range(sockets):
+        client = await stack.client(servers[n % len(servers)], cookie, f"{name} {n}")
+        assert (await client.join(room))["type"] == "room.snapshot"
+        made.append(client)
+    return made
 
 
 async def gather_audience(
@@ -238,13 +330,3 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise AssertionError("no VmRSS")
-
-
-def cpu_seconds(pid: int | None = None) -> float:
-    """User + system CPU of a process (this one by default), from ``/proc`` or getrusage."""
-    if pid is None:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
-    with open(f"/proc/{pid}/stat", "rb") as stat:
-        fields = stat.read().rsplit(b")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

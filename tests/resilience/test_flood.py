@@ -16,11 +16,18 @@ import time
 from collections import Counter
 
 import pytest
-from checks import Writer, assert_nothing_lost, percentile, summary, timed_audience
+from checks import (
+    Writer,
+    approved_question,
+    assert_nothing_lost,
+    live_room,
+    one_participant,
+    percentile,
+    summary,
+)
 from sqlalchemy import func, select
-from support.clients import Client, audience_cookie, ok
+from support.clients import Client
 from support.stack import Stack
-from support.summit import MORNING, MORNING_UTC, WORKSHOP_1
 
 from townhall.platform.models import Question, QuestionVote
 from townhall.realtime.qa import QUESTIONS_PER_MINUTE, VOTES_PER_SECOND
@@ -60,28 +67,10 @@ async def flood(client: Client, room: int, question: int, until: float) -> list[
 async def test_flood_one_participant_10_sockets_limits_hold_event_wide(
     production: Stack,
 ) -> None:
-    a, b = production.servers("a", "b", now=MORNING)
-    await production.start(a, b)
-    room = production.rooms[WORKSHOP_1]
-    await production.db.set_room_state(room, "go_live", now=MORNING_UTC)
-    moderator = await production.moderator(a)
-    assert (await moderator.join(room))["type"] == "room.snapshot"
-    others = [
-        *await timed_audience(production, a, room, [f"A {n}" for n in range(OTHERS)]),
-        *await timed_audience(production, b, room, [f"B {n}" for n in range(OTHERS)]),
-    ]
-    asker = await production.audience(a, "Asker")
-    assert (await asker.join(room))["type"] == "room.snapshot"
-    asked = await ok(asker, "question.submit", room=room, text="What about the river?")
-    if asked["status"] == "pending":
-        await ok(moderator, "question.approve", room=room, question=asked["question"])
-    question = asked["question"]
-    cookie = await audience_cookie(a, "Flooder")
-    flooders = []
-    for n in range(SOCKETS):
-        client = await production.client((a, b)[n % 2], cookie, f"flooder {n}")
-        assert (await client.join(room))["type"] == "room.snapshot"
-        flooders.append(client)
+    live = await live_room(production, OTHERS)
+    a, b, room, moderator, others = live.a, live.b, live.room, live.moderator, live.observers
+    question = await approved_question(production, a, moderator, room, "What about the river?")
+    flooders = await one_participant(production, [a, b], room, "Flooder", SOCKETS)
     participant = production.participant_of(flooders[0])
     writer = Writer(moderator, room, "w", every=0.1)
     writer.start()

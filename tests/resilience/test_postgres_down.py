@@ -20,9 +20,15 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from blackhole import BlackHoleProxy
-from checks import Writer, assert_nothing_lost, resend_until_answered, timed_audience
+from checks import (
+    Writer,
+    approved_question,
+    assert_nothing_lost,
+    resend_until_answered,
+    timed_audience,
+)
 from sqlalchemy import func, select
-from support.clients import Client, ok
+from support.clients import Client
 from support.servers import ServerProcess
 from support.stack import Stack
 from support.summit import EVENT, MORNING, MORNING_UTC, WORKSHOP_1
@@ -116,14 +122,10 @@ async def test_postgres_down_20s_unavailable_then_full_service(production: Stack
             *await timed_audience(production, a, room, ["Observer A"]),
             *await timed_audience(production, b, room, ["Observer B"]),
         ]
-        seeded = []
-        for n, server in enumerate((a, b)):
-            seeder = await production.audience(server, f"Seeder {n}")
-            assert (await seeder.join(room))["type"] == "room.snapshot"
-            asked = await ok(seeder, "question.submit", room=room, text=f"Seeded question {n}?")
-            if asked["status"] == "pending":
-                await ok(moderator_a, "question.approve", room=room, question=asked["question"])
-            seeded.append(asked["question"])
+        seeded = [
+            await approved_question(production, s, moderator_a, room, f"Seeded question {n}?")
+            for n, s in enumerate((a, b))
+        ]
         askers, voters = [], []
         for server, tag in ((a, "A"), (b, "B")):
             asking = await production.audience(server, f"Asker {tag}")

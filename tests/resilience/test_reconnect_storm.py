@@ -14,7 +14,8 @@ import time
 from collections import Counter
 
 import pytest
-from checks import Writer, assert_nothing_lost, cpu_seconds, fail_over, gather_audience, summary
+from checks import Writer, assert_nothing_lost, fail_over, gather_audience, summary
+from support.servers import cpu_seconds
 from support.stack import SECRET_KEY, Stack
 from support.summit import MORNING, MORNING_UTC, WORKSHOP_1
 

@@ -12,11 +12,11 @@ from collections import Counter
 
 import httpx
 import pytest
-from checks import assert_nothing_lost, timed_audience
+from checks import approved_question, assert_nothing_lost, live_room, one_participant
 from sqlalchemy import func, select
-from support.clients import Client, audience_cookie, ok
+from support.clients import Client, ok
 from support.stack import Stack
-from support.summit import EVENT, MORNING, MORNING_UTC, WORKSHOP_1
+from support.summit import EVENT
 
 from townhall.platform.models import Question, QuestionVote
 from townhall.settings import Settings
@@ -52,30 +52,12 @@ async def fresh_identity(server, n: int) -> httpx.Response:
 
 
 async def test_vote_stuffing_counts_distinct_participants(production: Stack) -> None:
-    a, b = production.servers("a", "b", now=MORNING)
-    await production.start(a, b)
-    room = production.rooms[WORKSHOP_1]
-    await production.db.set_room_state(room, "go_live", now=MORNING_UTC)
-    moderator = await production.moderator(a)
-    assert (await moderator.join(room))["type"] == "room.snapshot"
-    observers = [
-        *await timed_audience(production, a, room, ["Observer A"]),
-        *await timed_audience(production, b, room, ["Observer B"]),
-    ]
-    asker = await production.audience(b, "Asker")
-    assert (await asker.join(room))["type"] == "room.snapshot"
-    asked = await ok(asker, "question.submit", room=room, text="Shall we plant more trees?")
-    if asked["status"] == "pending":
-        await ok(moderator, "question.approve", room=room, question=asked["question"])
-    question = asked["question"]
+    live = await live_room(production, 1)
+    a, b, room, moderator, observers = live.a, live.b, live.room, live.moderator, live.observers
+    question = await approved_question(production, b, moderator, room, "Shall we plant more trees?")
 
     # One participant, ten sockets over both processes, votes and unvotes racing.
-    cookie = await audience_cookie(a, "Stuffer")
-    stuffer = []
-    for n in range(STUFFER_SOCKETS):
-        client = await production.client((a, b)[n % 2], cookie, f"stuffer {n}")
-        assert (await client.join(room))["type"] == "room.snapshot"
-        stuffer.append(client)
+    stuffer = await one_participant(production, [a, b], room, "Stuffer", STUFFER_SOCKETS)
     stuffed: list[dict] = []
     for round_ in range(ROUNDS):
         kinds = ["question.vote", "question.unvote", "question.vote"][round_ % 2 :]
