@@ -104,11 +104,13 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                # The broker first: its errors carry the OSError they wrap, which would
+                # otherwise read as the database's.
                 cause = (
-                    "database"
-                    if database_unavailable(exc)
-                    else "broker"
+                    "broker"
                     if self.broker.unavailable(exc)
+                    else "database"
+                    if database_unavailable(exc)
                     else None
                 )
                 if cause is None:
