@@ -125,6 +125,29 @@ async def moderate(client: Client, kind: str, **fields: object) -> dict:
     return answer
 
 
+async def asked_and_aired(
+    page: Page,
+    server: Any,
+    room_id: int,
+    asked: list[tuple[str, bool]],
+    *,
+    approve: list[str],
+    on_air: str,
+) -> tuple[Client, dict[str, int]]:
+    """``page`` (joined) asks each (text, anonymous); a moderator over the protocol approves
+    some and puts one on air. The moderator's client (close it) and the questions' ids."""
+    for text, anonymous in asked:
+        await ask(page, text, anonymous=anonymous)
+        await expect(page.locator("#ask-sent")).to_contain_text("Sent.", timeout=WAIT)
+    moderator = await moderator_client(server, room_id)
+    snapshot = await moderator.join(room_id)
+    ids = {q["text"]: q["id"] for q in snapshot["state"]["questions"]}
+    for text in approve:
+        await moderate(moderator, "question.approve", room=room_id, question=ids[text])
+    await moderate(moderator, "question.put_on_air", room=room_id, question=ids[on_air])
+    return moderator, ids
+
+
 def mine(page: Page, text: str):
     return page.locator("#qa-mine-list > li").filter(has_text=text)
 

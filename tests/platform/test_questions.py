@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from townhall.migrate import upgrade
 from townhall.platform import programme, questions
 from townhall.platform.db import make_engine, make_sessionmaker
-from townhall.platform.errors import Conflict, DomainError, Invalid, InvalidState
+from townhall.platform.errors import Conflict, DomainError, Forbidden, Invalid, InvalidState
 from townhall.platform.models import Participant, Question, QuestionVote, Room
 from townhall.platform.participants import create_participant
 from townhall.platform.programme_spec import ProgrammeSpec
@@ -495,6 +495,68 @@ async def test_approve_question_twice_says_it_is_no_longer_pending(db, stage: St
     )
 
 
+# ---- undoing a dismissal --------------------------------------------------------------------
+async def test_restore_question_puts_it_back_where_it_was(db, stage: Stage):
+    ada = await audience(db, stage, "Ada")
+    waiting = await ask(db, stage, ada, "Still waiting?")
+    published = await ask(db, stage, ada, "Published once?")
+    await questions.approve_question(
+        db, room_id=stage.room_id, question_id=published.id, moderator=stage.moderator, now=NOW
+    )
+    mod = {"db": db, "room_id": stage.room_id, "moderator": stage.moderator, "now": NOW}
+    for question in (waiting, published):
+        await questions.dismiss_question(**mod, question_id=question.id, reason="Off topic")
+    await db.commit()
+
+    shapes = []
+    for question in (waiting, published):
+        shapes.append(shape(await questions.restore_question(**mod, question_id=question.id)))
+        await db.commit()
+        await db.refresh(question)
+    counters = await questions.counters(db, stage.room_id)
+
+    assert (
+        [(q.status, q.dismiss_reason) for q in (waiting, published)],
+        shapes,
+        counters["dismissed"],
+    ) == (
+        [("pending", None), ("approved", None)],
+        [
+            [("question.restored", "participant"), ("question.counters_changed", "public")],
+            [
+                ("question.restored", "public"),
+                ("question.restored", "participant"),
+                ("question.counters_changed", "public"),
+            ],
+        ],
+        0,
+    )
+
+
+async def test_restore_question_refuses_what_was_not_dismissed_or_a_banned_asker(db, stage: Stage):
+    ada = await audience(db, stage, "Ada")
+    waiting = await ask(db, stage, ada, "Never dismissed?")
+    banned = await ask(db, stage, ada, "Dismissed before the ban?")
+    mod = {"db": db, "room_id": stage.room_id, "moderator": stage.moderator, "now": NOW}
+    await questions.approve_question(**mod, question_id=waiting.id)  # a ban leaves it be
+    await questions.dismiss_question(**mod, question_id=banned.id)
+    await questions.ban_participant(**mod, participant_id=ada.participant_id)
+    await db.commit()
+
+    codes = []
+    for question in (waiting, banned):
+        with pytest.raises(InvalidState) as refused:
+            await questions.restore_question(**mod, question_id=question.id)
+        codes.append(refused.value.code)
+    with pytest.raises(Forbidden) as forbidden:
+        await questions.restore_question(**{**mod, "moderator": ada}, question_id=banned.id)
+
+    assert (codes, forbidden.value.code) == (
+        ["question.invalid_transition", "question.asker_banned"],
+        "room.forbidden",
+    )
+
+
 # ---- on air, bans --------------------------------------------------------------------------
 async def test_put_on_air_keeps_one_question_on_air(db, summit_spec):
     stage = await stage_summit(db, summit_spec, premoderation=False)
@@ -634,6 +696,7 @@ ACTION = st.one_of(  # pins twice over: the next-up list needs several to be int
     st.tuples(st.just("submit"), st.integers(0, 2), st.booleans()),
     st.tuples(st.just("approve"), QUESTION),
     st.tuples(st.just("dismiss"), QUESTION),
+    st.tuples(st.just("restore"), QUESTION),
     st.tuples(st.just("vote"), st.integers(0, 2), QUESTION),
     st.tuples(st.just("unvote"), st.integers(0, 2), QUESTION),
     st.tuples(st.just("merge"), QUESTION, QUESTION),
@@ -701,6 +764,7 @@ async def act(
         action = {
             "approve": questions.approve_question,
             "dismiss": questions.dismiss_question,
+            "restore": questions.restore_question,
             "answered": questions.mark_answered,
             "archive": questions.archive_question,
         }[kind]

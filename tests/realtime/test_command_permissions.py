@@ -68,6 +68,7 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "question.unvote": {"question": MISSING},
     "question.approve": {"question": MISSING},
     "question.dismiss": {"question": MISSING, "reason": "permission matrix"},
+    "question.restore": {"question": MISSING},
     "question.edit": {"question": MISSING, "text": "Edited by the permission matrix"},
     "question.merge": {"question": MISSING, "into": MISSING + 1},
     "question.put_on_air": {"question": None},  # takes nothing off air: a real reply
@@ -93,7 +94,7 @@ NO_ROOM = {"ping"}
 
 R = "reply"
 PONG = "pong"
-AUTH = "auth.required"  # no identity in the event: the connection stays open
+AUTH = "auth.required"  # a visitor (no identity in the event) asks or votes: stays open
 NJ = "room.not_joined"
 F = "room.forbidden"
 Q = "question.not_found"  # past the permission check
@@ -113,33 +114,34 @@ BF = "backstage.forbidden"
 
 #                              anon   aud   ban   pan   mod   mod3  org   exp   rev
 MATRIX: dict[str, tuple[str, ...]] = {
-    "room.join":              (AUTH,  RA,   BAN,  RP,   RS,   RA,   RS,   RA,   RA),
+    "room.join":              (RA,    RA,   BAN,  RP,   RS,   RA,   RS,   RA,   RA),
     "ping":                   (PONG,  PONG, PONG, PONG, PONG, PONG, PONG, PONG, PONG),
-    "room.set_state":         (NJ,    F,    NJ,   F,    R,    F,    R,    F,    F),
-    "room.update":            (NJ,    F,    NJ,   F,    R,    F,    R,    F,    F),
-    "question.submit":        (NJ,    R,    NJ,   R,    R,    R,    R,    R,    R),
-    "question.vote":          (NJ,    Q,    NJ,   Q,    Q,    Q,    Q,    Q,    Q),
-    "question.unvote":        (NJ,    Q,    NJ,   Q,    Q,    Q,    Q,    Q,    Q),
-    "question.approve":       (NJ,    F,    NJ,   F,    Q,    F,    Q,    F,    F),
-    "question.dismiss":       (NJ,    F,    NJ,   F,    Q,    F,    Q,    F,    F),
-    "question.edit":          (NJ,    F,    NJ,   F,    Q,    F,    Q,    F,    F),
-    "question.merge":         (NJ,    F,    NJ,   F,    Q,    F,    Q,    F,    F),
-    "question.put_on_air":    (NJ,    F,    NJ,   F,    R,    F,    R,    F,    F),
-    "question.mark_answered": (NJ,    F,    NJ,   F,    Q,    F,    Q,    F,    F),
-    "question.archive":       (NJ,    F,    NJ,   F,    Q,    F,    Q,    F,    F),
-    "question.pin":           (NJ,    F,    NJ,   F,    Q,    F,    Q,    F,    F),
-    "question.assign":        (NJ,    F,    NJ,   F,    Q,    F,    Q,    F,    F),
-    "participant.ban":        (NJ,    F,    NJ,   F,    P,    F,    P,    F,    F),
-    "floor.request":          (NJ,    PO,   NJ,   NS,   MA,   PO,   MA,   PO,   PO),
-    "floor.withdraw":         (NJ,    PO,   NJ,   FNF,  FNF,  PO,   FNF,  PO,   PO),
-    "floor.add":              (NJ,    F,    NJ,   F,    UP,   F,    UP,   F,    F),
-    "floor.remove":           (NJ,    F,    NJ,   F,    FNF,  F,    FNF,  F,    F),
-    "floor.reorder":          (NJ,    F,    NJ,   F,    BO,   F,    BO,   F,    F),
-    "floor.grant":            (NJ,    F,    NJ,   F,    FNF,  F,    FNF,  F,    F),
-    "floor.end_turn":         (NJ,    F,    NJ,   NS,   NS,   F,    NS,   F,    F),
-    "floor.set_limit":        (NJ,    F,    NJ,   F,    NS,   F,    NS,   F,    F),
-    "backstage.send":         (NJ,    BF,   NJ,   BE,   BE,   BF,   BE,   BF,   BF),
-    "room.leave":             (NJ,    R,    NJ,   R,    R,    R,    R,    R,    R),
+    "room.set_state":         (F,     F,    NJ,   F,    R,    F,    R,    F,    F),
+    "room.update":            (F,     F,    NJ,   F,    R,    F,    R,    F,    F),
+    "question.submit":        (AUTH,  R,    NJ,   R,    R,    R,    R,    R,    R),
+    "question.vote":          (AUTH,  Q,    NJ,   Q,    Q,    Q,    Q,    Q,    Q),
+    "question.unvote":        (AUTH,  Q,    NJ,   Q,    Q,    Q,    Q,    Q,    Q),
+    "question.approve":       (F,     F,    NJ,   F,    Q,    F,    Q,    F,    F),
+    "question.dismiss":       (F,     F,    NJ,   F,    Q,    F,    Q,    F,    F),
+    "question.restore":       (F,     F,    NJ,   F,    Q,    F,    Q,    F,    F),
+    "question.edit":          (F,     F,    NJ,   F,    Q,    F,    Q,    F,    F),
+    "question.merge":         (F,     F,    NJ,   F,    Q,    F,    Q,    F,    F),
+    "question.put_on_air":    (F,     F,    NJ,   F,    R,    F,    R,    F,    F),
+    "question.mark_answered": (F,     F,    NJ,   F,    Q,    F,    Q,    F,    F),
+    "question.archive":       (F,     F,    NJ,   F,    Q,    F,    Q,    F,    F),
+    "question.pin":           (F,     F,    NJ,   F,    Q,    F,    Q,    F,    F),
+    "question.assign":        (F,     F,    NJ,   F,    Q,    F,    Q,    F,    F),
+    "participant.ban":        (F,     F,    NJ,   F,    P,    F,    P,    F,    F),
+    "floor.request":          (PO,    PO,   NJ,   NS,   MA,   PO,   MA,   PO,   PO),
+    "floor.withdraw":         (PO,    PO,   NJ,   FNF,  FNF,  PO,   FNF,  PO,   PO),
+    "floor.add":              (F,     F,    NJ,   F,    UP,   F,    UP,   F,    F),
+    "floor.remove":           (F,     F,    NJ,   F,    FNF,  F,    FNF,  F,    F),
+    "floor.reorder":          (F,     F,    NJ,   F,    BO,   F,    BO,   F,    F),
+    "floor.grant":            (F,     F,    NJ,   F,    FNF,  F,    FNF,  F,    F),
+    "floor.end_turn":         (F,     F,    NJ,   NS,   NS,   F,    NS,   F,    F),
+    "floor.set_limit":        (F,     F,    NJ,   F,    NS,   F,    NS,   F,    F),
+    "backstage.send":         (BF,    BF,   NJ,   BE,   BE,   BF,   BE,   BF,   BF),
+    "room.leave":             (R,     R,    NJ,   R,    R,    R,    R,    R,    R),
 }  # fmt: skip
 
 
@@ -322,7 +324,7 @@ async def test_join_workshop_3_staff_only_for_its_moderator_and_organizers(summi
 
     assert (tiers, acted) == (
         {
-            "anonymous": "auth.required",
+            "anonymous": "reply audience",
             "audience": "reply audience",
             "banned": "participant.banned",
             "panelist": "reply audience",
@@ -467,3 +469,37 @@ async def test_participant_ban_of_an_invited_person_is_refused(summit: Summit, v
         f"{victim} rejoins as {rejoined!r}. Refuse banning invited people (or make bans hold)."
     )
     await asyncio.gather(target.close(), moderator.close(), again.close())
+
+
+async def test_a_moderator_bans_only_who_joined_their_rooms_and_the_ban_holds_event_wide(
+    summit: Summit,
+) -> None:
+    """A participant watching workshop 1 (said nothing) cannot be removed by workshop 3's
+    moderator; workshop 1's moderator can, from presence alone, and the removal closes them and
+    keeps them out of workshop 3 too (docs/security.md, "Removing a participant")."""
+    room, other_room = summit.room, summit.stack.rooms[WORKSHOP_3]
+    cookies = await summit.sign_in("audience", {})
+    watcher = await summit.connect(cookies, "quiet-watcher")
+    await watcher.join(room)
+    participant = participant_of(cookies, SECRET_KEY)
+    elsewhere = await summit.connect(summit.cookies["moderator_w3"], "workshop-3-moderator")
+    here = await summit.connect(summit.cookies["moderator"], "workshop-1-moderator")
+    await asyncio.gather(elsewhere.join(other_room), here.join(room))
+
+    refused = outcome(
+        await elsewhere.request("participant.ban", room=other_room, participant=participant)
+    )
+    still = await answer_or_close(watcher, "ping")
+    banned = outcome(await here.request("participant.ban", room=room, participant=participant))
+    closed = await watcher.closed()
+    again = await summit.connect(cookies, "quiet-watcher-again")
+    rejoined = await answer_or_close(again, "room.join", room=other_room)
+
+    assert (refused, still, banned, closed, rejoined) == (
+        "participant.ban_scope",
+        "pong",
+        "reply",
+        4003,
+        "participant.banned",
+    )
+    await asyncio.gather(elsewhere.close(), here.close(), again.close())

@@ -104,8 +104,11 @@ async def test_origin_not_allowed_refuses_upgrade_with_403(
     assert (await server.health())["ok"] is True
 
 
-async def test_join_without_cookie_gets_auth_required(shared_production) -> None:
+async def test_join_without_cookie_is_a_visitor_asking_gets_auth_required(
+    shared_production,
+) -> None:
     made, server = shared_production
+    room = made.rooms[WORKSHOP_1]
     anonymous = await made.client(server, None, "anonymous")
     assert anonymous.hello == {
         "type": "hello",
@@ -113,8 +116,9 @@ async def test_join_without_cookie_gets_auth_required(shared_production) -> None
         "connection": ANY,
         "identity": {"events": []},
     }
-    answer = await anonymous.join(made.rooms[WORKSHOP_1])
-    assert answer == error("auth.required", ANY, event=ANY)
+    joined = await anonymous.join(room)
+    answer = await anonymous.request("question.submit", room=room, text="Without a name?")
+    assert (joined["type"], answer) == ("room.snapshot", error("auth.required", ANY, event=ANY))
     await assert_usable(anonymous, server)
 
 

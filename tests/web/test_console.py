@@ -483,6 +483,26 @@ async def test_console_room_settings_saved_and_logged(world: World) -> None:
     assert before["room"]["opens_at"] != snapshot["room"]["opens_at"]  # 30, not 15, minutes
 
 
+async def test_console_rooms_offer_each_room_big_screen_link(world: World) -> None:
+    screen = re.compile(r'href="([^"]*/rooms/(\d+)/screen/[^"]+)" target="_blank" rel="noopener')
+    async with world.client_as("organizer") as client:
+        links = {
+            int(room): link
+            for link, room in screen.findall((await client.get(f"{CONSOLE}/rooms")).text)
+        }
+        moderated = (
+            await client.get(f"/events/{SLUG}/rooms/{world.rooms[WORKSHOP_1]}/moderate")
+        ).text
+        shown = await client.get(links[world.rooms[WORKSHOP_1]].removeprefix(BASE))
+
+    assert (
+        sorted(links) == sorted(world.rooms.values()),
+        f'value="{links[world.rooms[WORKSHOP_1]]}"' in moderated,
+        shown.status_code,
+        'id="screen"' in shown.text,
+    ) == (True, True, 200, True)
+
+
 async def test_console_room_settings_bad_values_named_and_nothing_saved(world: World) -> None:
     room_id = world.rooms[WORKSHOP_1]
     action = f"{CONSOLE}/rooms/{room_id}"

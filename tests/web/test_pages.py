@@ -28,7 +28,7 @@ from townhall.platform.models import ProgrammeSession, Room
 from townhall.platform.programme import import_programme
 from townhall.platform.programme_file import parse_programme
 from townhall.platform.programme_spec import ProgrammeSpec
-from townhall.platform.rooms import advance_rooms, set_room_state
+from townhall.platform.rooms import advance_rooms, set_room_state, update_room
 from townhall.settings import Settings
 from townhall.web.programme_view import live_status
 from townhall.web.security import content_security_policy
@@ -495,6 +495,27 @@ async def test_event_page_room_state_wins_over_clock(summit: Summit) -> None:
         "Live now",
         "live",
     )
+
+
+async def test_room_page_stage_and_stream_links_open_in_a_new_tab(summit: Summit) -> None:
+    room_id = summit.rooms["workshop-3-dialogue-solidarity"]
+    engine = make_engine(summit.database_url)
+    async with make_sessionmaker(engine)() as db:
+        await set_room_state(db, room_id=room_id, action="go_live", now=NOW)
+        changes = {"stage_url": "https://stage.example/w3", "stream_url": "https://tv.example/w3"}
+        await update_room(db, room_id=room_id, changes=changes, now=NOW)
+        await db.commit()
+    await engine.dispose()
+
+    async with client_for(summit.database_url) as client:
+        doc = parse((await client.get(f"{EVENT_URL}/rooms/{room_id}")).text)
+
+    links = doc.findall(".//{*}div[@id='room-stage']//{*}a")
+    # The Q&A stays open beside the call or the stream.
+    assert [(a.get("href"), a.get("target"), a.get("rel")) for a in links] == [
+        ("https://stage.example/w3", "_blank", "noopener noreferrer"),
+        ("https://tv.example/w3", "_blank", "noopener noreferrer"),
+    ]
 
 
 async def test_event_page_before_the_summit_everything_is_upcoming(

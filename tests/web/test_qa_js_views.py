@@ -80,3 +80,32 @@ process.stdout.write(JSON.stringify({{
         "all": [1, 2, 3, 4, 5, 6],
         "labels": ["French", "Turkish", "Canadian French", "Language not said", "qq"],
     }
+
+
+def test_merge_targets_put_the_closest_text_first_not_the_oldest(tmp_path: Path) -> None:
+    questions = [
+        {"id": 1, "text": "When does the workshop end?"},
+        {"id": 2, "text": "Who will fund the resilience officers?"},
+        {"id": 3, "text": "How do cities pay for flood defences?"},
+        {"id": 4, "text": "Who funds the resilience officers, and for how long?"},
+    ]
+    script = f"""
+import {{ closestFirst }} from "./qa.mjs";
+const questions = {json.dumps(questions)};
+process.stdout.write(JSON.stringify(
+  closestFirst("Who funds resilience officers?", questions).map((q) => q.id)
+));
+"""
+    assert run_in_node(tmp_path, script) == [4, 2, 1, 3]
+
+
+def test_event_clock_time_names_the_event_zone_whatever_the_viewer_zone(tmp_path: Path) -> None:
+    script = """
+import { eventClockTime } from "./labels.mjs";
+process.stdout.write(JSON.stringify([
+  eventClockTime("2021-12-08T13:05:00Z", "Europe/Istanbul", "Izmir"),
+  eventClockTime("2021-12-08T13:05:00Z", "America/Montreal", "Montréal"),
+  eventClockTime(null, "Europe/Istanbul", "Izmir"),
+]));
+"""
+    assert run_in_node(tmp_path, script) == ["16:05 (Izmir)", "08:05 (Montréal)", ""]

@@ -413,6 +413,38 @@ async def dismiss_question(
     return log.events
 
 
+async def restore_question(
+    db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime
+) -> list[LoggedEvent]:
+    """Undo a dismissal: the question goes back to where it was, published or waiting.
+
+    It was published if it had been approved before (``published_at``); its reason goes. Not
+    for questions a ban dismissed: the asker is still banned, and a ban is undone elsewhere.
+    """
+    room, question, log = await _moderate(
+        db, room_id=room_id, question_id=question_id, moderator=moderator, now=now
+    )
+    if question.status != "dismissed":
+        raise InvalidState(
+            f"a {question.status} question cannot be restored",
+            code="question.invalid_transition",
+            question=private_json(question, log.people),
+        )
+    participant = await db.get(Participant, question.participant_id)
+    if participant is None or participant.banned_at is not None:
+        raise InvalidState(
+            "its asker was removed from the event",
+            code="question.asker_banned",
+            question=private_json(question, log.people),
+        )
+    status = "approved" if question.published_at is not None else "pending"
+    await _guarded_update(db, question, status=status, dismiss_reason=None, updated_at=now)
+    await log.question("question.restored", question, was_public=False)
+    await log.counters()
+    await _audit(db, room, moderator, "question.restored", question, now, status=status)
+    return log.events
+
+
 async def edit_question(
     db: AsyncSession, *, room_id: int, question_id: int, moderator: Viewer, now: datetime, text: str
 ) -> list[LoggedEvent]:
@@ -736,10 +768,38 @@ async def log_vote_counts(
     ]
 
 
+async def took_part_in(db: AsyncSession, participant_id: str, room_ids: frozenset[int]) -> bool:
+    """Whether the participant asked or voted in one of ``room_ids``: what a room keeps of who
+    joined it (a participant who only watched leaves no row; the realtime layer knows who is in
+    a room now)."""
+    if not room_ids:
+        return False
+    rooms = sorted(room_ids)
+    asked = select(Question.id).where(
+        Question.participant_id == participant_id, Question.room_id.in_(rooms)
+    )
+    voted = (
+        select(QuestionVote.question_id)
+        .join(Question, Question.id == QuestionVote.question_id)
+        .where(QuestionVote.participant_id == participant_id, Question.room_id.in_(rooms))
+    )
+    return bool(await db.scalar(select(asked.exists())) or await db.scalar(select(voted.exists())))
+
+
 async def ban_participant(
-    db: AsyncSession, *, room_id: int, participant_id: str, moderator: Viewer, now: datetime
+    db: AsyncSession,
+    *,
+    room_id: int,
+    participant_id: str,
+    moderator: Viewer,
+    now: datetime,
+    present_in_their_rooms: bool = False,
 ) -> list[LoggedEvent]:
-    """Remove a participant from the event: pending questions vanish, new ones are refused."""
+    """Remove a participant from the whole event: pending questions vanish, new ones are refused.
+
+    Organizers may remove anyone. A moderator may remove only a participant who joined one of
+    the rooms they moderate: one who asked or voted there, or (``present_in_their_rooms``, which
+    the realtime layer reads from presence) is in one of them now."""
     if not moderator.is_staff(room_id):
         raise Forbidden("only the room's moderators may do that", code="room.forbidden")
     participant = await db.get(Participant, participant_id)
@@ -750,6 +810,16 @@ async def ban_participant(
         raise NotFound("no such participant in this event", code="participant.not_found")
     if participant_id == moderator.participant_id:
         raise Invalid("you cannot ban yourself", code="participant.ban_self")
+    if not (
+        moderator.organizer
+        or present_in_their_rooms
+        or await took_part_in(db, participant_id, moderator.moderates)
+    ):
+        raise Forbidden(
+            "a moderator may remove only participants who joined one of their rooms; "
+            "an organizer can remove anyone",
+            code="participant.ban_scope",
+        )
     holds_invitation = await db.scalar(
         select(func.count()).where(
             Invitation.participant_id == participant_id,

@@ -75,8 +75,8 @@ class AccessWatch:
                         connection.identity, event_id=event_id, now=now
                     )
                 fresh = resolved[key]
-                if fresh == viewer:
-                    continue
+                if fresh == viewer or (fresh is None and viewer == Viewer(event_id=event_id)):
+                    continue  # unchanged, or a visitor (no identity in the event) still one
                 await self._apply(connection, room_id, fresh)
 
     async def _apply(self, connection: Connection, room_id: int, fresh: Viewer | None) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from townhall.platform import floor, rooms
 from townhall.platform.errors import Forbidden, RateLimited
+from townhall.platform.viewers import Viewer
 
 from .connection import Connection
 from .floor_commands import FLOOR_HANDLERS
@@ -36,12 +37,18 @@ NO_REPLY = object()  # the handler sent its own answer
 async def room_join(hub: Hub, connection: Connection, command: RoomJoin) -> Any:
     event_id = await hub.viewers.event_of(command.room)
     viewer = await hub.viewers.viewer(connection.identity, event_id=event_id, now=hub.clock.now())
+    # A visitor has no identity in the event; a cookie naming a participant the server no
+    # longer knows is told to join afresh instead.
+    visitor = viewer is None and event_id not in connection.identity.participants
     if viewer is None:
-        raise Forbidden(
-            "join the event first: POST /api/events/{slug}/participants",
-            code="auth.required",
-            event=event_id,
-        )
+        if not visitor or not await hub.viewers.open_to_visitors(event_id):
+            raise Forbidden(
+                "join the event first: POST /api/events/{slug}/participants",
+                code="auth.required",
+                event=event_id,
+            )
+        # A visitor follows the public Q&A before giving a name; asking or voting needs one.
+        viewer = Viewer(event_id=event_id)
     if viewer.banned:
         connection.send(error(command.ref, "participant.banned", BANNED_MESSAGE))
         connection.close(CLOSE_BANNED, "banned")
@@ -52,7 +59,8 @@ async def room_join(hub: Hub, connection: Connection, command: RoomJoin) -> Any:
             retry_after=1.0,
             code="room.busy",
         )
-    listed = command.presence or not viewer.is_staff(command.room)
+    # Nobody counts a visitor as present: it has not joined the event.
+    listed = not visitor and (command.presence or not viewer.is_staff(command.room))
     await hub.join(connection, command.room, viewer, command.since, listed=listed)
     return {"room": command.room, "tier": viewer.tier(command.room)}
 

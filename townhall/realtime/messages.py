@@ -106,6 +106,10 @@ class QuestionDismiss(_QuestionCommand, tag="question.dismiss"):
     reason: str | None = None
 
 
+class QuestionRestore(_QuestionCommand, tag="question.restore"):
+    """Undo a dismissal."""
+
+
 class QuestionEdit(_QuestionCommand, tag="question.edit"):
     text: str
 
@@ -232,6 +236,7 @@ COMMANDS: tuple[type[_Command], ...] = (
     QuestionUnvote,
     QuestionApprove,
     QuestionDismiss,
+    QuestionRestore,
     QuestionEdit,
     QuestionMerge,
     QuestionPutOnAir,
@@ -261,6 +266,7 @@ Command = (
     | QuestionUnvote
     | QuestionApprove
     | QuestionDismiss
+    | QuestionRestore
     | QuestionEdit
     | QuestionMerge
     | QuestionPutOnAir

@@ -150,6 +150,21 @@ class PresenceService:
         """The rooms this process has listed sockets in."""
         return [room_id for room_id, local in self.local.items() if not local.empty]
 
+    async def is_present(self, participant_id: str, room_ids: Iterable[int]) -> bool:
+        """Whether the participant is in one of ``room_ids`` now, on any process (this process's
+        own sockets when Redis is away)."""
+        for room_id in room_ids:
+            local = self.local.get(room_id)
+            if local is not None and participant_id in local.audience:
+                return True
+        if not self.broker.health().get("connected", True):
+            return False
+        for room_id in room_ids:
+            entries = await self.broker.presence_read(self.channels.presence(room_id))
+            if any(participant_id in json.loads(raw).get("ids", ()) for raw in entries.values()):
+                return True
+        return False
+
     def greet(self, room_id: int, connection: Connection) -> None:
         """A joiner gets the room's last presence at once, or the next push soon."""
         pushed = self.pushed.get(room_id)

@@ -28,6 +28,7 @@ from .messages import (
     QuestionMerge,
     QuestionPin,
     QuestionPutOnAir,
+    QuestionRestore,
     QuestionSubmit,
     QuestionUnvote,
     QuestionVote,
@@ -45,6 +46,13 @@ async def _acting_viewer(hub: Hub, connection: Connection, room_id: int) -> View
     joined = joined_viewer(connection, room_id)
     if joined.event_id is None:
         return joined
+    if joined.participant_id is None and joined.tier(room_id) == "audience":
+        # A visitor (no identity in the event): asking and voting need a participant.
+        raise Forbidden(
+            "join the event first: POST /api/events/{slug}/participants",
+            code="auth.required",
+            event=joined.event_id,
+        )
     fresh = await hub.viewers.fresh_viewer(
         connection.identity, event_id=joined.event_id, now=hub.clock.now()
     )
@@ -151,6 +159,10 @@ async def dismiss(hub: Hub, c: Connection, cmd: QuestionDismiss) -> Any:
     )
 
 
+async def restore(hub: Hub, c: Connection, cmd: QuestionRestore) -> Any:
+    return await _moderate(hub, c, cmd, questions.restore_question, question_id=cmd.question)
+
+
 async def edit(hub: Hub, c: Connection, cmd: QuestionEdit) -> Any:
     return await _moderate(
         hub, c, cmd, questions.edit_question, question_id=cmd.question, text=cmd.text
@@ -190,7 +202,18 @@ async def assign(hub: Hub, c: Connection, cmd: QuestionAssign) -> Any:
 
 
 async def ban(hub: Hub, c: Connection, cmd: ParticipantBan) -> Any:
-    reply = await _moderate(hub, c, cmd, questions.ban_participant, participant_id=cmd.participant)
+    moderator = require_staff(c, cmd.room)
+    present = not moderator.organizer and await hub.presence.is_present(
+        cmd.participant, sorted(moderator.moderates)
+    )
+    reply = await _moderate(
+        hub,
+        c,
+        cmd,
+        questions.ban_participant,
+        participant_id=cmd.participant,
+        present_in_their_rooms=present,
+    )
     await hub.publish_control("participant.banned", participant=cmd.participant)
     return reply
 
@@ -201,6 +224,7 @@ QA_HANDLERS: dict[type, Any] = {
     QuestionUnvote: unvote,
     QuestionApprove: approve,
     QuestionDismiss: dismiss,
+    QuestionRestore: restore,
     QuestionEdit: edit,
     QuestionMerge: merge,
     QuestionPutOnAir: on_air,

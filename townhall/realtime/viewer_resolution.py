@@ -8,6 +8,9 @@ process, in batches (one query for everyone joining at the same moment), and kep
 the notices every process receives, and read again after a broker reconnect.
 Identities holding invitations (staff, panel: a few dozen) are resolved from the database,
 since what an invitation allows follows the programme and its expiry.
+
+A connection with no identity in the event is a visitor: it may follow the public Q&A of an
+event open to anyone (no access code), read afresh on each visitor's join, in batches.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from townhall.platform.errors import NotFound
-from townhall.platform.models import Participant, ProgrammeSession, Room
+from townhall.platform.models import Event, Participant, ProgrammeSession, Room
 from townhall.platform.viewers import Viewer
 
 from .batching import Batched
@@ -32,6 +35,7 @@ class ViewerResolution:
         # participant -> (event id, banned), for participants seen by this process
         self._participants: dict[str, tuple[int, bool]] = {}
         self._lookup: Batched[str, tuple[int, bool] | None] = Batched(self._read, None)
+        self._open_events: Batched[int, bool] = Batched(self._read_open, False)
 
     async def event_of(self, room_id: int) -> int:
         event_id = self._event_of_room.get(room_id)
@@ -46,6 +50,15 @@ class ViewerResolution:
                 raise NotFound(f"room {room_id} does not exist", code="room.not_found")
             self._event_of_room[room_id] = event_id
         return event_id
+
+    async def _read_open(self, ids: list[int]) -> dict[int, bool]:
+        async with self.sessionmaker() as db:
+            rows = await db.execute(select(Event.id, Event.access_code).where(Event.id.in_(ids)))
+            return {event_id: code is None for event_id, code in rows}
+
+    async def open_to_visitors(self, event_id: int) -> bool:
+        """Whether anyone may follow the event's public Q&A without joining (no access code)."""
+        return await self._open_events.get(event_id)
 
     async def _read(self, ids: list[str]) -> dict[str, tuple[int, bool] | None]:
         async with self.sessionmaker() as db:

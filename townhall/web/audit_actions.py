@@ -9,6 +9,7 @@ from .i18n import N_, gettext
 ACTION_LABELS = {
     "question.approved": N_("Approved a question"),
     "question.dismissed": N_("Dismissed a question"),
+    "question.restored": N_("Restored a dismissed question"),
     "question.edited": N_("Edited a question"),
     "question.merged": N_("Merged a question into another"),
     "question.on_air": N_("Put a question on air"),

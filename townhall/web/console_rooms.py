@@ -1,5 +1,7 @@
 """The console's room settings: pre-moderation, question limits and word filter, the stage and
-stream links, when the room opens and each speaker's time.
+stream links, when the room opens and each speaker's time. Each room's card also offers its
+links: the moderator console, the room page, the report and the big screen (whose key is made
+on the first visit here, as on the moderator console's).
 
 One form per room. A save goes through the platform's own verbs (``rooms.update_room``,
 ``questions.update_room_questions_settings``, ``programme_edit.update_room_timing``) in one
@@ -20,6 +22,7 @@ from townhall.platform.models import Room
 
 from .console import Console, open_console, render_console, see_other
 from .i18n import gettext
+from .qa_routes import ensure_screen_key, screen_url
 from .room_pages import state_label
 from .services import services_of
 
@@ -64,6 +67,9 @@ def _form_values(room: Room) -> dict[str, str]:
 async def rooms_page(request: Request) -> Response:
     async with services_of(request).db() as db:
         console = await open_console(request, db)
+        for session in await programme.list_sessions(db, event_id=console.event.id):
+            if session.room is not None:
+                await ensure_screen_key(db, session.room)
         return await _page(request, console, db, edited=None)
 
 
@@ -82,6 +88,7 @@ async def _page(
                 "room": room,
                 "session": session,
                 "state_label": state_label(room.state),
+                "screen_url": screen_url(request, console.event, room),
                 "values": edited["values"] if mine else _form_values(room),
                 "errors": edited["errors"] if mine else {},
             }

@@ -72,13 +72,20 @@ def _json_attr(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def screen_url(request: Request, event: Event, room: Room) -> str:
+    """The room's big-screen link ("" while it has no key yet)."""
+    base = services_of(request).settings.public_url.rstrip("/")
+    path = f"/events/{event.slug}/rooms/{room.id}/screen/{room.screen_key}"
+    return f"{base}{path}" if room.screen_key else ""
+
+
 def _urls(request: Request, event: Event, room: Room) -> dict[str, str]:
     base = services_of(request).settings.public_url.rstrip("/")
     room_path = f"/events/{event.slug}/rooms/{room.id}"
     return {
         "room": room_path,
         "join": f"{base}{room_path}",
-        "screen": f"{base}{room_path}/screen/{room.screen_key}" if room.screen_key else "",
+        "screen": screen_url(request, event, room),
         "csv": f"{room_path}/questions.csv",
         "json": f"{room_path}/questions.json",
         "rotate": f"/api/rooms/{room.id}/screen-key",
@@ -117,6 +124,7 @@ async def moderate_page(request: Request) -> Response:
         event=event,
         room=state,
         state_label=state_label(state["state"]),
+        zone_label=home_zone(event)[0],
         panelists=addressable_people(session),
         panelists_json=_json_attr(addressable_people(session)),
         urls=urls,

@@ -76,6 +76,25 @@ export function clockTimeWithZone(iso, timeZone = undefined) {
   return `${clockTime(iso, timeZone)} (${utcOffset(iso, timeZone)})`;
 }
 
+/** "16:00 (Izmir)": a clock time in the event's zone, named as the programme names it (as the
+ * organizer console and the server-rendered pages do). */
+export function eventClockTime(iso, timeZone, zoneLabel) {
+  if (!iso) return "";
+  return `${clockTime(iso, timeZone)} (${zoneLabel})`;
+}
+
+/**
+ * A session's span in the viewer's own zone, "08:00–09:30 (UTC-5, America/Toronto)"; null when
+ * the viewer's clock reads as the event's (the event's own line says it already).
+ */
+export function viewerSpan(startsAt, endsAt, eventZone) {
+  if (!startsAt || !endsAt || utcOffset(startsAt) === utcOffset(startsAt, eventZone)) return null;
+  const offset = utcOffset(startsAt);
+  const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zone = viewerZone && viewerZone !== "UTC" && viewerZone !== offset ? `${offset}, ${viewerZone}` : offset;
+  return `${clockTime(startsAt)}–${clockTime(endsAt)} (${zone})`;
+}
+
 /** "Wednesday 8 December 2021" in the page's language. */
 export function longDay(iso, timeZone = undefined) {
   return new Intl.DateTimeFormat(language, { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone })
@@ -166,6 +185,8 @@ const ERRORS = {
   "participant.banned": () => t("You have been removed from this event."),
   "participant.ban_staff": () => t("Staff cannot be removed: revoke their invitation instead."),
   "participant.ban_self": () => t("You cannot remove yourself."),
+  "participant.ban_scope": () =>
+    t("You can remove only people who joined one of your rooms: ask an organizer."),
   "participant.invalid_name": () => t("This name cannot be used: choose another."),
   "participant.name_too_long": () => t("This name is too long."),
   "participant.access_code": () => t("This event needs its access code."),
@@ -197,6 +218,7 @@ const ERRORS = {
   "backstage.not_joined": () => t("This panelist has not opened their invitation yet."),
   "backstage.room_archived": () => t("This room is archived."),
   rate_limited: () => t("Too many actions at once: try again in a moment."),
+  unavailable: () => t("The service is unavailable; try again later."),
   "message.too_large": () => t("This message is too large."),
   "connection.offline": () => t("Not connected; try again shortly."),
   "connection.timeout": () => t("The server did not answer in time."),

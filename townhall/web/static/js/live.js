@@ -25,6 +25,9 @@ const PING_EVERY_MS = 25_000;
 const PING_TIMEOUT_MS = 10_000;
 const REPLY_TIMEOUT_MS = 15_000;
 const HELLO_TIMEOUT_MS = 10_000; // a handshake that hangs (a dead network) is given up
+// A command refused as `unavailable` (the database is briefly away) is kept and sent again,
+// with the same ref, after the server's `retry_after`, for up to this long from its first send.
+const RETRY_WINDOW_MS = 120_000;
 
 /** Full-jitter exponential backoff: a random delay in [0, min(cap, base·2^attempt)). */
 export function backoffDelay(attempt, { base = RETRY_BASE_MS, cap = RETRY_CAP_MS, random = Math.random } = {}) {
@@ -143,6 +146,7 @@ export class LiveConnection {
     pingTimeoutMs = PING_TIMEOUT_MS,
     replyTimeoutMs = REPLY_TIMEOUT_MS,
     helloTimeoutMs = HELLO_TIMEOUT_MS,
+    retryWindowMs = RETRY_WINDOW_MS,
   } = {}) {
     this.url = url || LiveConnection.defaultUrl(host.location);
     this.reducer = reducer;
@@ -152,13 +156,14 @@ export class LiveConnection {
     this.pingTimeoutMs = pingTimeoutMs;
     this.replyTimeoutMs = replyTimeoutMs;
     this.helloTimeoutMs = helloTimeoutMs;
+    this.retryWindowMs = retryWindowMs;
 
     this.state = "connecting";
     this.detail = {};
     this.ws = null;
     this.helloSeen = false; // commands may be sent only after the server's hello
     this.rooms = new Map(); // room id -> {epoch, seq, state, tier, joining, resuming}
-    this.pending = new Map(); // ref -> {resolve, reject, timer}
+    this.pending = new Map(); // ref -> {resolve, reject, timer, message, since, queued}
     this.listeners = new Map();
     this.nextRef = 1;
     // Refs are unique per page load: the server treats a repeated question ref as a retry.
@@ -173,6 +178,7 @@ export class LiveConnection {
     this.pongTimer = null;
     this.helloTimer = null;
     this.offlineSince = null;
+    this.queuedBefore = 0;
 
     this.onOnline = () => this.reconnectNow("online");
     this.onOffline = () => this.goOffline();
@@ -264,7 +270,12 @@ export class LiveConnection {
 
   // ---- commands ----------------------------------------------------------------------
 
-  /** Send a command; resolves with the matching `reply` (or `pong`), rejects on its `error`. */
+  /**
+   * Send a command; resolves with the matching `reply` (or `pong`), rejects on its `error`.
+   * A refusal as `unavailable` does not reject: the command is queued and sent again with the
+   * same ref (the server treats a repeated ref as a retry) after the server's `retry_after`,
+   * across reconnects, for up to `retryWindowMs`; 'queue' events tell how many wait.
+   */
   send(command) {
     if (!this.ws || this.ws.readyState !== 1 || !this.helloSeen) {
       return Promise.reject(new LiveError("connection.offline", t("Not connected; try again shortly.")));
@@ -272,13 +283,60 @@ export class LiveConnection {
     const ref = command.ref ?? `${this.refPrefix}-${this.nextRef++}`;
     const message = { ...command, ref };
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(ref);
-        reject(new LiveError("connection.timeout", t("The server did not answer in time.")));
-      }, this.replyTimeoutMs);
-      this.pending.set(ref, { resolve, reject, timer });
-      this.ws.send(JSON.stringify(message));
+      this.pending.set(ref, { resolve, reject, timer: null, message, since: Date.now(), queued: false });
+      this.transmit(ref);
     });
+  }
+
+  transmit(ref) {
+    const waiting = this.pending.get(ref);
+    if (!waiting) return;
+    clearTimeout(waiting.timer);
+    waiting.queued = false;
+    waiting.timer = setTimeout(() => {
+      this.pending.delete(ref);
+      waiting.reject(new LiveError("connection.timeout", t("The server did not answer in time.")));
+      this.emitQueue();
+    }, this.replyTimeoutMs);
+    this.ws.send(JSON.stringify(waiting.message));
+  }
+
+  /** Keep a command the server could not run now; false when its retry window is over. */
+  requeue(ref, retryAfter) {
+    const waiting = this.pending.get(ref);
+    if (!waiting || Date.now() - waiting.since > this.retryWindowMs) return false;
+    clearTimeout(waiting.timer);
+    waiting.queued = true;
+    const seconds = Math.min(30, Math.max(1, Number(retryAfter) || 2));
+    waiting.timer = setTimeout(() => this.resend(ref), seconds * 1000 * (0.8 + Math.random() * 0.4));
+    this.emitQueue();
+    return true;
+  }
+
+  /** Send a queued command again now, or leave it for the next time the connection is live. */
+  resend(ref) {
+    const waiting = this.pending.get(ref);
+    if (!waiting) return;
+    waiting.timer = null;
+    if (Date.now() - waiting.since > this.retryWindowMs) {
+      this.settle(ref, "reject", new LiveError("unavailable", t("The service is unavailable; try again later.")));
+    } else if (this.ws && this.ws.readyState === 1 && this.helloSeen) {
+      this.transmit(ref);
+    }
+    this.emitQueue();
+  }
+
+  resendQueued() {
+    for (const [ref, waiting] of [...this.pending]) {
+      if (waiting.queued && waiting.timer === null) this.resend(ref);
+    }
+  }
+
+  emitQueue() {
+    const queued = [...this.pending.values()].filter((waiting) => waiting.queued).length;
+    if (queued === this.queuedBefore) return;
+    this.queuedBefore = queued;
+    this.emit("queue", { queued });
   }
 
   settle(ref, outcome, value) {
@@ -287,12 +345,19 @@ export class LiveConnection {
     this.pending.delete(ref);
     clearTimeout(waiting.timer);
     waiting[outcome](value);
+    if (waiting.queued || this.queuedBefore) this.emitQueue();
     return true;
   }
 
+  /** The connection is gone: what was in flight fails; what is queued waits for the next. */
   failPending(code, message) {
-    for (const ref of [...this.pending.keys()]) {
-      this.settle(ref, "reject", new LiveError(code, message));
+    for (const [ref, waiting] of [...this.pending]) {
+      if (waiting.queued) {
+        clearTimeout(waiting.timer);
+        waiting.timer = null;
+      } else {
+        this.settle(ref, "reject", new LiveError(code, message));
+      }
     }
   }
 
@@ -483,6 +548,7 @@ export class LiveConnection {
     this.offlineSince = null;
     this.setState("live");
     this.schedulePing();
+    this.resendQueued();
   }
 
   /** (Re)join one room, resuming from the last event applied when there is one. */
@@ -522,6 +588,9 @@ export class LiveConnection {
   }
 
   onError(message) {
+    if (message.code === "unavailable" && message.ref != null && this.requeue(message.ref, message.retry_after)) {
+      return;
+    }
     const error = new LiveError(message.code, message.message, message);
     if (message.ref != null && this.settle(message.ref, "reject", error)) return;
     this.emit("error", error);

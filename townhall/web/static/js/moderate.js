@@ -3,14 +3,14 @@
 // State comes from live.js (snapshot + events through qa.js's reducer); actions are commands
 // whose replies or typed errors we show. A lost race shows the question as it now is.
 
-import { errorMessage, formatNumber, questionStatusLabel, roomStateLabel, t, tn } from "./labels.js";
+import { errorMessage, eventClockTime, formatNumber, questionStatusLabel, roomStateLabel, t } from "./labels.js";
 import { syncServerClock, startClocks } from "./floor.js";
 import { FloorConsole } from "./moderate_floor.js";
 import { $, followRoom, joinFailed } from "./page.js";
 import {
   answeredQuestions,
   authorLabel,
-  clockTime,
+  closestFirst,
   conflictMessage,
   createAnnouncer,
   el,
@@ -25,6 +25,7 @@ import {
   questionLanguages,
   shorten,
   upsertQuestion,
+  votesLabel,
   waitingNextUp,
   withStatus,
 } from "./qa.js";
@@ -35,6 +36,8 @@ const config = {
   wsUrl: root.dataset.wsUrl,
   panelists: JSON.parse(root.dataset.panelists || "[]"),
   rotateUrl: root.dataset.rotateUrl,
+  timeZone: root.dataset.timezone,
+  zoneLabel: root.dataset.zoneLabel,
 };
 
 const TABS = ["incoming", "live", "onair", "answered", "closed"];
@@ -124,6 +127,7 @@ function actionsFor(q) {
     more.push(button(t("Merge into…"), "merge", q));
     more.push(button(q.assigned_to ? t("Reassign…") : t("Assign to panelist…"), "assign", q));
   }
+  if (q.status === "dismissed") main.push(button(t("Restore"), "restore", q, { kind: "qa-primary" }));
   if (["approved", "answered", "dismissed"].includes(q.status)) more.push(button(t("Archive"), "archive", q));
   if (q.participant) more.push(button(t("Ban participant…"), "ban", q, { kind: "qa-danger" }));
   const details = el("details", { class: "qa-more", open: openMore.has(q.id), dataset: { question: String(q.id) } });
@@ -140,14 +144,18 @@ function badges(q) {
   return el("p", { class: "qa-badges" }, list);
 }
 
+/** Who asked, once: staff see the name behind an anonymous question too. */
+function staffAuthor(q) {
+  if (!q.author_name) return authorLabel(q);
+  return q.anonymous ? t("{name} (anonymous)", { name: q.author_name }) : q.author_name;
+}
+
+/** When, in the event's zone (named, as the organizer console shows it), and what became of it. */
 function staffMeta(q) {
-  const parts = [`#${q.id}`, t("asked {time}", { time: clockTime(q.created_at) })];
-  if (q.participant) {
-    parts.push(q.anonymous
-        ? t("anonymous participant {participant}", { participant: q.participant })
-        : `${q.author_name} (${q.participant})`);
-  }
-  if (q.merged_into) parts.push(t("merged into #{question}", { question: q.merged_into }));
+  const parts = [t("asked {time}", { time: eventClockTime(q.created_at, config.timeZone, config.zoneLabel) })];
+  const target = q.merged_into ? questionById(state, q.merged_into) : null;
+  if (target) parts.push(t("merged into “{text}”", { text: shorten(target.text, 60) }));
+  else if (q.merged_into) parts.push(t("merged into another question"));
   if (q.answered_by) parts.push(t("answered by {person}", { person: q.answered_by }));
   if (q.dismiss_reason) parts.push(t("reason: {reason}", { reason: q.dismiss_reason }));
   return el("p", { class: "qa-staff-meta", dir: "auto" }, parts.join(" · "));
@@ -164,7 +172,7 @@ function card(q) {
       dataset: { question: String(q.id) },
     },
     badges(q),
-    questionBody(q),
+    questionBody(q, { author: staffAuthor(q) }),
     staffMeta(q),
     actionsFor(q),
   );
@@ -179,7 +187,7 @@ function nextUpItem(q, index, count) {
     "li",
     { class: "qa-card qa-card-compact", dataset: { question: String(q.id) } },
     el("p", { class: "qa-question-text", dir: "auto" }, q.text),
-    el("p", { class: "qa-question-meta", dir: "auto" }, `${authorLabel(q)} · ${tn("{count} vote", "{count} votes", q.votes ?? 0)}`),
+    el("p", { class: "qa-question-meta", dir: "auto" }, `${staffAuthor(q)} · ${votesLabel(q.votes)}`),
     el(
       "div",
       { class: "qa-button-row" },
@@ -199,7 +207,7 @@ function renderOnAirStrip() {
     return;
   }
   strip.replaceChildren(
-    questionBody(q),
+    questionBody(q, { author: staffAuthor(q) }),
     el(
       "div",
       { class: "qa-button-row" },
@@ -287,16 +295,24 @@ function renderRoom(room) {
 // ---- messages --------------------------------------------------------------------------
 
 let noticeTimer = null;
+let undoLast = null; // what the notice's Undo button does, while it shows
 
-function notice(text) {
+/** A toast; with `undo`, an Undo button that runs it (for as long as the toast shows). */
+function notice(text, { undo = null } = {}) {
   $("alert").hidden = true;
   const box = $("notice");
   box.hidden = false;
-  box.textContent = text;
+  $("notice-text").textContent = text;
+  undoLast = undo;
+  $("notice-undo").hidden = !undo;
   clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => {
-    box.hidden = true;
-  }, 6000);
+  noticeTimer = setTimeout(
+    () => {
+      box.hidden = true;
+      undoLast = null;
+    },
+    undo ? 10000 : 6000,
+  );
 }
 
 function alertMessage(text) {
@@ -371,8 +387,11 @@ const ACTIONS = {
     const form = await ask($("dismiss-dialog"), (d) => quote(d, q));
     if (!form) return null;
     const reason = String(form.get("reason") || "").trim() || null;
-    return command({ type: "question.dismiss", question: q.id, reason }, { wanted: "dismissed", done: t("Dismissed.") });
+    const done = await command({ type: "question.dismiss", question: q.id, reason }, { wanted: "dismissed" });
+    if (done) notice(t("Dismissed."), { undo: () => ACTIONS.restore(q) });
+    return done;
   },
+  restore: (q) => command({ type: "question.restore", question: q.id }, { done: t("Restored.") }),
   async edit(q) {
     const form = await ask($("edit-dialog"), () => {
       $("edit-text").value = q.text;
@@ -381,8 +400,10 @@ const ACTIONS = {
     return command({ type: "question.edit", question: q.id, text: String(form.get("text")) }, { done: t("Saved.") });
   },
   async merge(q) {
-    const targets = [...withStatus(state, "pending"), ...openQuestions(state), ...answeredQuestions(state)].filter(
-      (t) => t.id !== q.id,
+    // The most similar first, and none chosen: the moderator picks the duplicate.
+    const targets = closestFirst(
+      q.text,
+      [...withStatus(state, "pending"), ...openQuestions(state), ...answeredQuestions(state)].filter((t) => t.id !== q.id),
     );
     if (!targets.length) {
       notice(t("There is no other question to merge it into."));
@@ -391,7 +412,14 @@ const ACTIONS = {
     const form = await ask($("merge-dialog"), (d) => {
       quote(d, q);
       $("merge-into").replaceChildren(
-        ...targets.map((t) => el("option", { value: String(t.id) }, `#${t.id} (${t.status}, ${t.votes} votes): ${shorten(t.text, 90)}`)),
+        el("option", { value: "", selected: true, disabled: true }, t("Choose the question it repeats…")),
+        ...targets.map((target) =>
+          el(
+            "option",
+            { value: String(target.id) },
+            `${shorten(target.text, 90)} (${questionStatusLabel(target.status).toLowerCase()}, ${votesLabel(target.votes)})`,
+          ),
+        ),
       );
     });
     if (!form) return null;
@@ -584,6 +612,12 @@ function wire() {
     $("alert").hidden = true;
   });
   $("next-button").addEventListener("click", nextQuestion);
+  $("notice-undo").addEventListener("click", () => {
+    const undo = undoLast;
+    $("notice").hidden = true;
+    undoLast = null;
+    undo?.();
+  });
   for (const b of root.querySelectorAll("[data-open-help]")) b.addEventListener("click", () => $("help-dialog").showModal());
 
   $("lifecycle").addEventListener("click", (event) => {
@@ -657,6 +691,7 @@ const floorConsole = new FloorConsole({
   patch: (changes) => setState({ ...state, ...changes }),
   notice,
   alert: alertMessage,
+  clock: (iso) => eventClockTime(iso, config.timeZone, config.zoneLabel),
 });
 startClocks(root);
 

@@ -38,8 +38,10 @@ export class FloorConsole {
    * @param {Function} options.patch (changes) => void: lay fresh state (a refusal's floor) over the console's.
    * @param {Function} options.notice (text) => void; options.alert (text) => void.
    */
-  constructor({ panelists, send, patch, notice, alert }) {
+  /** `clock(iso)`: a time as the console shows it (the event's zone, named). */
+  constructor({ panelists, send, patch, notice, alert, clock = clockTime }) {
     this.panelists = panelists;
+    this.clock = clock;
     this.send = send;
     this.patch = patch;
     this.notice = notice;
@@ -86,7 +88,7 @@ export class FloorConsole {
           el("span", { class: "floor-name", dir: "auto" }, speakerLabel(request)),
           el("span", { class: "floor-kind" }, floorKindLabel(request.kind)),
           request.added_by_moderator ? el("span", { class: "floor-label" }, " · ", t("added by a moderator")) : null,
-          el("span", { class: "floor-label" }, " · ", t("asked at {time}", { time: clockTime(request.requested_at) })),
+          el("span", { class: "floor-label" }, " · ", t("asked at {time}", { time: this.clock(request.requested_at) })),
           el(
             "div",
             { class: "qa-button-row" },
@@ -139,7 +141,7 @@ export class FloorConsole {
             " → ",
             el("span", { dir: "auto" }, m.to ? m.to.name : t("the whole panel")),
             " · ",
-            el("time", { datetime: m.sent_at }, clockTime(m.sent_at)),
+            el("time", { datetime: m.sent_at }, this.clock(m.sent_at)),
           ),
           el("p", { class: "backstage-text", dir: "auto" }, m.text),
           m.question ? el("blockquote", { class: "backstage-question", dir: "auto" }, m.question.text) : null,

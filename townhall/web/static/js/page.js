@@ -2,7 +2,7 @@
 // in its status line (the same words everywhere, from labels.js), follow one room's questions
 // through live.js and qa.js's reducer, and say why a join failed. Pages add only their views.
 
-import { connectionText, errorMessage, t } from "./labels.js";
+import { connectionText, errorMessage, t, tn } from "./labels.js";
 import { LiveConnection } from "./live.js";
 import { applyEvent, questionsFromSnapshot } from "./qa.js";
 
@@ -14,6 +14,21 @@ export function connectionBanner(banner, { quiet = false } = {}) {
     banner.dataset.connection = state;
     banner.textContent = quiet && state === "live" ? "" : connectionText(state, reason);
   };
+}
+
+/**
+ * While commands wait for the service to come back (live.js queues what the server refused as
+ * `unavailable`), say so in the status line; when none waits, show the connection again.
+ */
+export function queueNotice(live, banner) {
+  live.on("queue", ({ queued }) => {
+    if (queued) {
+      banner.dataset.connection = "queued";
+      banner.textContent = tn("The service is briefly unavailable: your action is kept and will be sent again.", "The service is briefly unavailable: your {count} actions are kept and will be sent again.", queued);
+    } else if (banner.dataset.connection === "queued") {
+      connectionBanner(banner)({ state: live.state });
+    }
+  });
 }
 
 /** "Could not join the room: …", the server's error code in the page's language. */
@@ -28,7 +43,10 @@ export function joinFailed(error) {
 export function followRoom({ roomId, wsUrl, banner, onUpdate, onJoinError = null, quiet = false, reducer = applyEvent }) {
   const live = new LiveConnection({ url: wsUrl, reducer });
   let current = null;
-  if (banner) live.on("state", connectionBanner(banner, { quiet }));
+  if (banner) {
+    live.on("state", connectionBanner(banner, { quiet }));
+    queueNotice(live, banner);
+  }
   live.on("snapshot", ({ room, state }) => {
     if (room !== roomId) return;
     current = questionsFromSnapshot(state);

@@ -4,7 +4,7 @@
 // questions put to them, backstage messages with the moderators, then the audience's top
 // questions. Floor and backstage commands are docs/protocol.md's; their views are floor.js's.
 
-import { clockTime, errorMessage, roomStateDetail, roomStateLabel, t, utcOffset } from "./labels.js";
+import { clockTime, errorMessage, roomStateDetail, roomStateLabel, t, viewerSpan } from "./labels.js";
 import { backstageBySentAt } from "./live.js";
 import { formatSpan, nowSpeakingView, onTick, serverNow, startClocks, syncServerClock } from "./floor.js";
 import { $, followRoom } from "./page.js";
@@ -60,15 +60,9 @@ function renderWhere(room) {
   } else {
     stage.replaceChildren(el("p", {}, t("The video call link appears here as soon as the moderators share it.")));
   }
-  const { starts_at: startsAt, ends_at: endsAt } = room.session;
-  const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const sameZone = !startsAt || utcOffset(startsAt) === utcOffset(startsAt, config.timeZone);
-  $("viewer-time").hidden = sameZone || !endsAt;
-  if (!sameZone && endsAt) {
-    const offset = utcOffset(startsAt);
-    const zone = viewerZone && viewerZone !== "UTC" && viewerZone !== offset ? `${offset}, ${viewerZone}` : offset;
-    $("viewer-span").textContent = `${clockTime(startsAt)}–${clockTime(endsAt)} (${zone})`;
-  }
+  const span = viewerSpan(room.session.starts_at, room.session.ends_at, config.timeZone);
+  $("viewer-time").hidden = span === null;
+  $("viewer-span").textContent = span ?? "";
   renderCountdown();
 }
 

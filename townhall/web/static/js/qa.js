@@ -59,6 +59,7 @@ export function applyQuestionEvent(state, event) {
     case "question.submitted":
     case "question.approved":
     case "question.dismissed":
+    case "question.restored":
     case "question.edited":
     case "question.merged":
     case "question.answered":
@@ -154,6 +155,23 @@ export function onAirQuestion(state) {
 /** Top `count` open questions by votes, leaving out the one on air. */
 export function topQuestions(state, count) {
   return openQuestions(state).filter((q) => q.id !== state.on_air).slice(0, count);
+}
+
+const words = (text) => new Set(text.toLocaleLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+
+/** `questions`, the most like `text` first (shared words over all words), then the oldest. */
+export function closestFirst(text, questions) {
+  const mine = words(text);
+  const likeness = (q) => {
+    const theirs = words(q.text);
+    const common = [...theirs].filter((word) => mine.has(word)).length;
+    const all = mine.size + theirs.size - common;
+    return all ? common / all : 0;
+  };
+  return questions
+    .map((q) => [likeness(q), q])
+    .sort((a, b) => b[0] - a[0] || a[1].id - b[1].id)
+    .map(([, q]) => q);
 }
 
 /** Questions put to (asked of, or assigned to) one panelist. */
@@ -255,9 +273,9 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** The question's text, its asker and whom it is for. */
-export function questionBody(q, { showVotes = true, large = false } = {}) {
-  const meta = [authorLabel(q)];
+/** The question's text, its asker (`author`: as the viewer may see it) and whom it is for. */
+export function questionBody(q, { showVotes = true, large = false, author = null } = {}) {
+  const meta = [author ?? authorLabel(q)];
   if (q.to) meta.push(t("to {person}", { person: personLabel(q.to) }));
   if (q.assigned_to && q.assigned_to.key !== q.to?.key) {
     meta.push(t("assigned to {person}", { person: personLabel(q.assigned_to) }));

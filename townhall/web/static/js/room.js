@@ -2,10 +2,20 @@
 // step with the room's events, presence and the connection's state. The Q&A panel is
 // room_qa.js's; this module hands it each connection and the identity the join form got.
 
-import { clockTime, errorMessage, formatNumber, longDay, roomStateDetail, roomStateLabel, t, tn } from "./labels.js";
+import {
+  clockTime,
+  errorMessage,
+  formatNumber,
+  longDay,
+  roomStateDetail,
+  roomStateLabel,
+  t,
+  tn,
+  viewerSpan,
+} from "./labels.js";
 import { nowSpeakingView, startClocks, syncServerClock } from "./floor.js";
 import { LiveConnection } from "./live.js";
-import { $, connectionBanner, joinFailed } from "./page.js";
+import { $, connectionBanner, joinFailed, queueNotice } from "./page.js";
 import { applyEvent } from "./qa.js";
 import { AudienceQa } from "./room_qa.js";
 
@@ -24,6 +34,12 @@ const qa = new AudienceQa($("qa"), {
   roomId: config.roomId,
   politeRegion: $("qa-announce-polite"),
   assertiveRegion: $("qa-announce-assertive"),
+  onJoinWanted: () => {
+    // A visitor wants to vote: the name comes first.
+    $("join-form").scrollIntoView({ block: "center" });
+    $("join-name").focus({ preventScroll: true });
+    $("join-error").textContent = t("Join the room to vote: a name is optional.");
+  },
 });
 
 function stateDetail(room) {
@@ -71,15 +87,17 @@ function renderWhen(session) {
   }
   const time = element("time", { datetime: session.starts_at }, longDay(session.starts_at, config.timeZone));
   day.replaceChildren(time);
+  const line = (label, span) => {
+    const item = element("li");
+    item.append(element("span", { class: "zone-label" }, label), ` ${span}`);
+    return item;
+  };
+  const yours = viewerSpan(session.starts_at, session.ends_at, config.timeZone);
   zones.replaceChildren(
-    ...config.zones.map((zone) => {
-      const item = element("li");
-      item.append(
-        element("span", { class: "zone-label" }, zone.label),
-        ` ${clockTime(session.starts_at, zone.zone)}–${clockTime(session.ends_at, zone.zone)}`,
-      );
-      return item;
-    }),
+    ...config.zones.map((zone) =>
+      line(zone.label, `${clockTime(session.starts_at, zone.zone)}–${clockTime(session.ends_at, zone.zone)}`),
+    ),
+    ...(yours ? [line(t("Your time"), yours)] : []),
   );
 }
 
@@ -151,10 +169,16 @@ function onCaughtUp({ missed, snapshot, offlineFor }) {
 
 // ---- joining ---------------------------------------------------------------------------
 
-function connect() {
+let current = null; // the live connection: a visitor's until the person joins
+
+/** Follow the room; `visitor`: without a name yet (read-only until they join). */
+function connect({ visitor = false } = {}) {
+  current?.stop(t("joined the room"));
+  qa.setVisitor(visitor);
   const live = new LiveConnection({ url: config.wsUrl, reducer: applyEvent });
   live.on("state", onState);
   live.on("caughtup", onCaughtUp);
+  queueNotice(live, banner);
   live.on("snapshot", ({ room, state }) => room === config.roomId && renderRoom(state.room));
   live.on("event", ({ room, event, state }) => {
     if (room === config.roomId && !event.name.startsWith("question.")) renderRoom(state.room);
@@ -163,15 +187,18 @@ function connect() {
   followFloor(live);
   live.on("presence", (message) => message.room === config.roomId && renderPresence(message));
   live.start();
+  current = live;
   live.join(config.roomId).then(
     (data) => {
       root.dataset.tier = data.tier;
+      root.dataset.visitor = String(visitor);
     },
     (error) => {
       if (error.code === "auth.required") {
         // The cookie names a participant the server no longer knows: join afresh.
         live.stop(t("join the event first"));
         say("idle", "");
+        qa.setVisitor(true);
         showJoinForm();
       } else {
         say("error", joinFailed(error));
@@ -217,5 +244,10 @@ function showJoinForm() {
   });
 }
 
+renderWhen({ starts_at: root.dataset.startsAt || null, ends_at: root.dataset.endsAt || null });
 if (config.joined) connect();
-else showJoinForm();
+else {
+  // Read the questions at once; a name is asked for only to ask or vote.
+  showJoinForm();
+  connect({ visitor: true });
+}

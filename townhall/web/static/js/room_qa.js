@@ -1,5 +1,7 @@
 // The audience's Q&A on the room page: ask (by name or anonymously, optionally to one
 // panelist), follow what became of one's own questions, vote, and read the room's questions.
+// A visitor (no name given yet) reads the same questions live; asking or voting asks them to
+// join first (`onJoinWanted`). The question on air sits at the top of the page, outside #qa.
 //
 // State comes from live.js (the snapshot, then events through qa.js's reducer); the only
 // personal changes applied here are one's own votes, from the vote replies. Question text is
@@ -123,13 +125,16 @@ function ownLine(q) {
 export class AudienceQa {
   /**
    * @param {HTMLElement} root the #qa section (data-question-min/-max, data-participant …)
-   * @param {object} options roomId; polite and assertive live regions
+   * @param {object} options roomId; polite and assertive live regions; onJoinWanted: what to
+   *   do when a visitor wants to vote (the page offers its join form)
    */
-  constructor(root, { roomId, politeRegion, assertiveRegion }) {
+  constructor(root, { roomId, politeRegion, assertiveRegion, onJoinWanted = null }) {
     this.root = root;
     this.roomId = roomId;
     this.politeRegion = politeRegion;
     this.assertiveRegion = assertiveRegion;
+    this.onJoinWanted = onJoinWanted;
+    this.visitor = false;
     this.limits = { min: Number(root.dataset.questionMin) || 1, max: Number(root.dataset.questionMax) || 500 };
     this.participant = root.dataset.participant || null;
     this.displayName = root.dataset.displayName || null;
@@ -180,6 +185,13 @@ export class AudienceQa {
     ];
   }
 
+  /** A visitor reads only: no ask form, and voting offers to join instead. */
+  setVisitor(visitor) {
+    this.visitor = visitor;
+    this.$("ask-form").hidden = visitor;
+    if (this.state) this.render();
+  }
+
   setIdentity({ participant = null, displayName = null } = {}) {
     this.participant = participant;
     this.displayName = displayName;
@@ -219,6 +231,10 @@ export class AudienceQa {
       if (!this.draft) this.$("ask-sent").textContent = "";
     });
     this.$("ask-anonymous").addEventListener("change", () => this.renderAskAs());
+    this.$("qa-onair").addEventListener("click", (event) => {
+      const vote = event.target.closest("[data-vote]");
+      if (vote) this.toggleVote(Number(vote.dataset.vote));
+    });
     this.root.addEventListener("click", (event) => {
       const vote = event.target.closest("[data-vote]");
       if (vote) this.toggleVote(Number(vote.dataset.vote));
@@ -364,6 +380,10 @@ export class AudienceQa {
   // ---- voting --------------------------------------------------------------------------
 
   async toggleVote(id) {
+    if (this.visitor) {
+      this.onJoinWanted?.();
+      return;
+    }
     if (!this.live || !this.state || this.voting.has(id)) return;
     const up = !(this.state.my_votes ?? []).includes(id);
     this.voting.add(id);
@@ -395,7 +415,8 @@ export class AudienceQa {
     this.renderList(state);
 
     if (focusVote && focusIn) {
-      this.root.querySelector(`[data-list="${focusIn}"] [data-vote="${focusVote}"]`)?.focus({ preventScroll: true });
+      const again = this.root.ownerDocument.querySelector(`[data-list="${focusIn}"] [data-vote="${focusVote}"]`);
+      again?.focus({ preventScroll: true });
     }
   }
 
