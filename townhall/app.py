@@ -82,6 +82,7 @@ def build_hub(
         channels=channels,
         snapshots=snapshots,
         replay_window=settings.replay_window,
+        clock=clock,
     )
     presence = PresenceService(
         broker=broker,

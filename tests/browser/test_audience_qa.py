@@ -39,6 +39,24 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 WAIT = 10_000  # ms: every live update below is bounded by this
 
 
+def two_servers(
+    start_live_server: Callable[..., Any], database_url: str, tag: str
+) -> tuple[Any, Any]:
+    """Two server processes over one PostgreSQL and one Redis (a prefix of their own).
+
+    The first loads the Summit into the empty database; the second finds it there.
+    start_live_server picks each port itself, so only the second can list the first's origin
+    in advance (each page talks to its own server, whose origin is always allowed)."""
+    shared = {
+        "TOWNHALL_DATABASE_URL": database_url,
+        "TOWNHALL_SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "TOWNHALL_REDIS_URL": REDIS_URL,
+        "TOWNHALL_REDIS_PREFIX": f"test-{tag}-{uuid.uuid4().hex[:12]}",
+    }
+    server_a = start_live_server(shared)
+    return server_a, start_live_server({**shared, "TOWNHALL_ALLOWED_ORIGINS": server_a.url})
+
+
 def room_url(server: Any, room_id: int) -> str:
     return f"{server.url}/events/{SUMMIT}/rooms/{room_id}"
 
@@ -434,17 +452,7 @@ async def test_audience_qa_across_two_servers_with_the_big_screen(
     start_live_server: Callable[..., Any], pg_database_url: str, browser: Browser
 ) -> None:
     """The issue's journey on the production shape: PostgreSQL, Redis, two processes."""
-    shared = {
-        "TOWNHALL_DATABASE_URL": pg_database_url,
-        "TOWNHALL_SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
-        "TOWNHALL_REDIS_URL": REDIS_URL,
-        "TOWNHALL_REDIS_PREFIX": f"test-qa-{uuid.uuid4().hex[:12]}",
-    }
-    # The first server loads the Summit into the empty database; the second finds it there.
-    # start_live_server picks each port itself, so only the second can list the first's
-    # origin in advance (each page talks to its own server, whose origin is always allowed).
-    server_a = start_live_server(shared)
-    server_b = start_live_server({**shared, "TOWNHALL_ALLOWED_ORIGINS": server_a.url})
+    server_a, server_b = two_servers(start_live_server, pg_database_url, "qa")
     room_id = server_a.room_id(WORKSHOP)
     assert server_b.room_id(WORKSHOP) == room_id
     q1 = "How will our two cities share what works?"

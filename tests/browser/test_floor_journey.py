@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, WebSocketRoute, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, WebSocketRoute, expect
 from test_audience_qa import (
-    REDIS_URL,
     WAIT,
     join_as,
     moderate,
     moderator_client,
     moderator_link,
     room_url,
+    two_servers,
     watch,
 )
 
@@ -46,6 +45,31 @@ async def open_invitation(page: Page, link: str) -> None:
     await page.get_by_role("button", name=re.compile(r"^Continue as ")).click()
 
 
+async def open_moderation(
+    context: BrowserContext, server: Any, room_id: int, problems: list[str]
+) -> Page:
+    """The moderator (Güldem, from ``make run``'s links) in the room's console, connected."""
+    console = await context.new_page()
+    watch(console, problems)
+    await console.goto(moderator_link(server))
+    await console.get_by_role("button", name=re.compile(r"^Continue as ")).click()
+    await console.goto(room_url(server, room_id) + "/moderate")
+    await expect(console.locator("#connection-status")).to_have_attribute(
+        "data-connection", "live", timeout=WAIT
+    )
+    return console
+
+
+async def share_stage(console: Page, panelist: Page) -> None:
+    """The moderator saves the stage link; the panelist's cockpit offers it, in view, at once."""
+    await console.get_by_label("Stage URL (video call for the panel and audience)").fill(STAGE)
+    await console.get_by_role("button", name="Save links").click()
+    call = panelist.get_by_role("link", name="Join the video call")
+    await expect(call).to_have_attribute("href", STAGE, timeout=WAIT)
+    await expect(call).to_have_attribute("target", "_blank")
+    await expect(call).to_be_in_viewport()
+
+
 def seconds_left(text: str) -> int:
     match = re.search(r"(\d+):(\d\d) left", text)
     assert match, text
@@ -66,14 +90,7 @@ def speaker(page: Page) -> Locator:
 async def test_floor_journey_across_two_servers(
     start_live_server: Callable[..., Any], pg_database_url: str, browser: Browser
 ) -> None:
-    shared = {
-        "TOWNHALL_DATABASE_URL": pg_database_url,
-        "TOWNHALL_SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
-        "TOWNHALL_REDIS_URL": REDIS_URL,
-        "TOWNHALL_REDIS_PREFIX": f"test-floor-{uuid.uuid4().hex[:12]}",
-    }
-    server_a = start_live_server(shared)
-    server_b = start_live_server({**shared, "TOWNHALL_ALLOWED_ORIGINS": server_a.url})
+    server_a, server_b = two_servers(start_live_server, pg_database_url, "floor")
     room_id = server_a.room_id(WORKSHOP)
     problems: list[str] = []
     mayor_ctx = await browser.new_context(**PHONE)
@@ -106,20 +123,8 @@ async def test_floor_journey_across_two_servers(
         await expect(sameh).to_have_url(re.compile(rf"/rooms/{room_id}/panel$"))
 
         # The moderator, on server B, shares the stage and goes live.
-        console = await moderator_ctx.new_page()
-        watch(console, problems)
-        await console.goto(moderator_link(server_b))
-        await console.get_by_role("button", name=re.compile(r"^Continue as ")).click()
-        await console.goto(room_url(server_b, room_id) + "/moderate")
-        await expect(console.locator("#connection-status")).to_have_attribute(
-            "data-connection", "live", timeout=WAIT
-        )
-        await console.get_by_label("Stage URL (video call for the panel and audience)").fill(STAGE)
-        await console.get_by_role("button", name="Save links").click()
-        call = mayor.get_by_role("link", name="Join the video call")
-        await expect(call).to_have_attribute("href", STAGE, timeout=WAIT)
-        await expect(call).to_have_attribute("target", "_blank")
-        await expect(call).to_be_in_viewport()
+        console = await open_moderation(moderator_ctx, server_b, room_id, problems)
+        await share_stage(console, mayor)
         await expect(mayor.locator("#next-step")).to_have_text(
             "Join the video call now and wait there for the moderator."
         )
@@ -244,14 +249,7 @@ async def test_floor_conflict_shows_the_fresh_floor_in_the_console(
     other = None
     try:
         await context.route_web_socket(re.compile(r"/ws$"), route)
-        console = await context.new_page()
-        watch(console, problems)
-        await console.goto(moderator_link(live_server))
-        await console.get_by_role("button", name=re.compile(r"^Continue as ")).click()
-        await console.goto(room_url(live_server, room_id) + "/moderate")
-        await expect(console.locator("#connection-status")).to_have_attribute(
-            "data-connection", "live", timeout=WAIT
-        )
+        console = await open_moderation(context, live_server, room_id, problems)
         await console.get_by_label("Add a panelist").select_option("sameh-wahba")
         await console.get_by_role("button", name="Add to the list").click()
         queued = console.locator("#floor-queue > li").filter(has_text="Sameh Wahba")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from event_schema import check_event
 
 from townhall.platform import access, programme, questions, seats
 from townhall.platform.errors import Invalid, NotFound
@@ -235,3 +236,32 @@ async def test_invitation_for_someone_not_in_the_session_is_refused(db, summit) 
         )
 
     assert refused.value.code == "invitation.not_in_session"
+
+
+async def test_seat_person_logs_people_changed_in_the_sessions_room(db, summit) -> None:
+    """Open screens follow a seat: one public ``room.people_changed`` in the session's room,
+    with its people as the snapshot lists them, true to docs/asyncapi.yaml."""
+    _, session = summit
+    room_id = session.room.id
+    paris = await seats.find_slot(db, session_id=session.id, slot="Paris")
+    key = paris.person.key
+
+    events = await seats.seat_person(
+        db, slot_id=paris.person.id, person=HIDALGO, confirmed=False, now=NOW
+    )
+    await db.commit()
+    for logged in events:
+        check_event(logged)
+    snapshot = await seats.people_snapshot(db, room_id=room_id)
+
+    assert [(e.room_id, e.name, e.visibility, e.at) for e in events] == [
+        (room_id, "room.people_changed", "public", NOW)
+    ]
+    assert events[0].data == snapshot
+    assert next(p for p in snapshot["people"] if p["key"] == key) == {
+        "key": key,
+        "name": "Ms Anne Hidalgo (tbc)",
+        "credit": "Anne Hidalgo",
+        "city": "Paris",
+    }
+    assert all(p["key"] != "guldem-ozdogan" for p in snapshot["people"]), "moderators are not"

@@ -125,6 +125,26 @@ async def test_two_processes_show_the_same_queue_and_speaker_with_server_time(
     )
     assert fresh["speaking"]["granted_at"] == now_granted["data"]["floor"]["speaking"]["granted_at"]
 
+    # Every hello and snapshot, from either process (Paris's and the audience's on b, then on a
+    # after the kill), carries the servers' shared rehearsal clock: clients re-derive from it.
+    readings = [
+        (c.name, m["type"], instant(m["now"]))
+        for c in (*everyone, late)
+        for m in c.messages
+        if m.get("type") in ("hello", "room.snapshot")
+    ]
+    off = [
+        (name, kind, at)
+        for name, kind, at in readings
+        if abs(await production.db.wall_time_of(at) - datetime.now(UTC)) > timedelta(minutes=1)
+    ]
+    hellos = {name for name, kind, _ in readings if kind == "hello"}
+    assert (off, len(hellos), [k for n, k, _ in readings if n == "Paris on b"]) == (
+        [],
+        len(everyone) + 1,
+        ["hello", "room.snapshot", "hello"],
+    )
+
 
 async def test_backstage_to_one_panelist_reaches_them_and_staff_never_the_audience(
     production: Stack,

@@ -24,6 +24,7 @@ from townhall.realtime import messages
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL_MD = ROOT / "docs" / "protocol.md"
+SECURITY_MD = ROOT / "docs" / "security.md"
 ASYNCAPI = ROOT / "docs" / "asyncapi.yaml"
 PLATFORM = ROOT / "townhall" / "platform"
 REALTIME = ROOT / "townhall" / "realtime"
@@ -203,6 +204,17 @@ def test_code_scans_find_the_core_of_the_protocol() -> None:
 def test_protocol_md_names_every_command_message_and_event() -> None:
     names = command_types() | server_message_types() | platform_event_names()
     assert sorted(names - in_markdown(names)) == []
+
+
+def test_security_md_says_who_receives_every_floor_backstage_and_seat_event() -> None:
+    text = SECURITY_MD.read_text(encoding="utf-8")
+    names = {
+        name
+        for name in platform_event_names()
+        if name.startswith(("floor.", "backstage.")) or name == "room.people_changed"
+    }
+    assert {"floor.granted", "backstage.sent", "room.people_changed"} <= names
+    assert sorted(name for name in names if f"`{name}`" not in text) == []
 
 
 def test_asyncapi_has_a_message_for_every_command_and_server_message() -> None:

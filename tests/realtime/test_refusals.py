@@ -115,6 +115,7 @@ async def test_join_without_cookie_is_a_visitor_asking_gets_auth_required(
         "protocol": 1,
         "connection": ANY,
         "identity": {"events": []},
+        "now": ANY,
     }
     joined = await anonymous.join(room)
     answer = await anonymous.request("question.submit", room=room, text="Without a name?")

@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 
 import pytest
 from support.clients import Client
-from support.room_state import replay
+from support.room_state import replay, without_clock
 from support.stack import Stack
 from support.summit import BEFORE_OPENING, MORNING, OPENING_UTC, WORKSHOP_1
 
+from townhall.platform.seats import SeatedPerson
+
+PARIS = f"{WORKSHOP_1}.5"  # the programme's "Paris (tbc)" slot on workshop 1's panel
 # (command, fields) in an order every step of which is allowed from where the last one left off.
 ACTIONS = [
     ("room.update", {"stage_url": "https://stage.example/main"}),
@@ -56,7 +59,7 @@ async def test_room_commands_replay_onto_snapshot(stack: Stack) -> None:
         await viewer.wait_until(
             lambda c, seq=answer["data"]["seq"]: c.last_seq(room) >= seq, what=f"{kind} {fields}"
         )
-        after = await viewer.join(room)  # joining again gives a fresh snapshot
+        after = without_clock(await viewer.join(room))  # joining again gives a fresh snapshot
         held = replay(before, events_after(viewer, room, before))
         if held != after:
             mismatches.append((kind, fields, held, after))
@@ -75,7 +78,7 @@ async def test_schedule_change_replays_onto_snapshot(stack: Stack) -> None:
     [moved] = await stack.db.move_session(WORKSHOP_1, starts_at=starts_at, ends_at=ends_at)
     # The import command publishes nothing: the hub's sweep brings it within a few seconds.
     await viewer.wait_until(lambda c: c.last_seq(room) == moved.seq, within=8, what="the move")
-    after = await viewer.join(room)
+    after = without_clock(await viewer.join(room))
 
     events = events_after(viewer, room, before)
     assert [e["name"] for e in events] == ["room.schedule_changed"]
@@ -86,6 +89,38 @@ async def test_schedule_change_replays_onto_snapshot(stack: Stack) -> None:
         "moved by the same amount) does not hold the next snapshot; (held, fresh) where they "
         f"differ: {differences}"
     )
+
+
+async def test_seat_filled_by_the_command_line_replays_onto_snapshot(stack: Stack) -> None:
+    """``townhall seat`` commits ``room.people_changed`` and publishes nothing: the sweep brings
+    it, and a client applying it as documented (people replaced, the questions put to the slot
+    renamed) holds the next snapshot."""
+    room, moderator, viewer = await joined(stack)
+    await viewer.join(room)
+    opened = await moderator.request("room.set_state", room=room, action="open")
+    assert opened["type"] == "reply", opened
+    asked = await viewer.request(
+        "question.submit", room=room, text="How does Paris keep cool?", to=PARIS
+    )
+    assert asked["type"] == "reply", asked
+    approved = await moderator.request(
+        "question.approve", room=room, question=asked["data"]["question"]
+    )
+    assert approved["type"] == "reply", approved
+    await viewer.wait_until(lambda c: c.last_seq(room) >= approved["data"]["seq"], what="approval")
+    before = await viewer.join(room)
+
+    [seated] = await stack.db.seat(WORKSHOP_1, "Paris", SeatedPerson(name="Anne Hidalgo"))
+    await viewer.wait_until(lambda c: c.last_seq(room) == seated.seq, within=8, what="the seat")
+    after = without_clock(await viewer.join(room))
+
+    events = events_after(viewer, room, before)
+    held = replay(before, events)
+    assert [e["name"] for e in events] == ["room.people_changed"]
+    assert held == after
+    assert [(q["to"]["name"], q["to"]["city"]) for q in held["state"]["questions"]] == [
+        ("Anne Hidalgo", "Paris")
+    ]
 
 
 @pytest.mark.postgres
@@ -112,7 +147,7 @@ async def test_override_ending_at_boundary_replays_onto_snapshot(production: Sta
     # Past the boundary the clock takes the room back (live stays live: it only moves forward).
     boundary = await production.db.wall_time_of(OPENING_UTC)
     await asyncio.sleep(max(0.0, (boundary - datetime.now(UTC)).total_seconds()) + 1.0)
-    after = await viewer.join(room)
+    after = without_clock(await viewer.join(room))
 
     fresh = after["state"]["room"]
     assert replay(before, events_after(viewer, room, before)) == after, (

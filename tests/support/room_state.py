@@ -12,8 +12,10 @@ The floor and backstage (Events, and the snapshot's floor and backstage part): e
 event but ``floor.airtime_changed`` carries the whole public floor, which replaces
 ``state.floor``; ``floor.airtime_changed`` replaces ``state.floor_airtime``; ``backstage.sent``
 merges ``data.message`` into ``state.backstage`` by ``id`` (a list in ``id`` order, as
-``layOwn`` merges). ``my_floor_request`` is the viewer's own and not sequenced: a fresh snapshot
-says it, events do not (:func:`sequenced` leaves it out).
+``layOwn`` merges). ``room.people_changed`` (a seat filled) replaces ``state.people`` and
+renames the people questions are addressed or assigned to (``to``/``assigned_to``: ``name``
+from the entry's ``credit``, and its ``city``). ``my_floor_request`` is the viewer's own and
+not sequenced: a fresh snapshot says it, events do not (:func:`sequenced` leaves it out).
 
 Q&A (Events, and a question's public and private views): an event carrying a ``question`` view
 merges it into ``state.questions`` by ``id`` (a list in ``id`` order, as snapshots list them;
@@ -44,6 +46,14 @@ def apply_event(state: dict[str, Any], event: Message) -> dict[str, Any]:
     name, data = event["name"], event["data"]
     if name in ("room.state_changed", "room.updated"):
         state["room"].update(copy.deepcopy(data["changes"]))
+    elif name == "room.people_changed":
+        state["people"] = copy.deepcopy(data["people"])
+        people = {person["key"]: person for person in data["people"]}
+        for question in state.get("questions", []):
+            for field in ("to", "assigned_to"):
+                ref = question.get(field)
+                if ref and ref["key"] in people:
+                    ref.update(name=people[ref["key"]]["credit"], city=people[ref["key"]]["city"])
     elif name == "floor.airtime_changed":
         state["floor_airtime"] = copy.deepcopy(data["airtime"])
     elif name.startswith("floor."):
@@ -108,6 +118,11 @@ def spell(moment: datetime) -> str:
 def sequenced(state: dict[str, Any]) -> dict[str, Any]:
     """A room state without what events do not keep up to date (``my_floor_request``)."""
     return {key: value for key, value in state.items() if key != "my_floor_request"}
+
+
+def without_clock(snapshot: Message) -> Message:
+    """A snapshot message without ``now``: the server's clock as it was sent, not room state."""
+    return {key: value for key, value in snapshot.items() if key != "now"}
 
 
 def replay(snapshot: Message, events: Iterable[Message], *, gaps: bool = False) -> Message:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from townhall.platform import access, participants, programme, rooms
+from townhall.platform import access, participants, programme, rooms, seats
 from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.models import ClockAnchor, Person, Room, RoomEvent
 from townhall.platform.programme_file import load_programme_file
@@ -163,6 +163,19 @@ class SummitDatabase:
             )
             await db.commit()
         return result.events
+
+    async def seat(self, slug: str, slot: str, person: seats.SeatedPerson) -> list[LoggedEvent]:
+        """Seat ``person`` in a slot of session ``slug``, as ``townhall seat`` does: committed,
+        never published (``room.people_changed``)."""
+        async with self.sessionmaker() as db:
+            event = await programme.get_event(db, slug=EVENT)
+            session = await programme.get_session(db, event_id=event.id, slug=slug)
+            found = await seats.find_slot(db, session_id=session.id, slot=slot)
+            events = await seats.seat_person(
+                db, slot_id=found.person.id, person=person, confirmed=True, now=MORNING_UTC
+            )
+            await db.commit()
+        return events
 
     async def wall_time_of(self, instant: datetime) -> datetime:
         """When (wall clock, UTC) the servers' shared rehearsal clock shows ``instant``."""

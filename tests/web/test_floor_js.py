@@ -61,3 +61,26 @@ syncServerClock({ dataset: {} });
 process.stdout.write(JSON.stringify([drift < 1000, Math.abs(serverNow() - Date.now()) < 1000]));
 """
     assert run_in_node(tmp_path, script) == [True, True]
+
+
+def test_server_clock_is_set_again_by_each_hello_and_snapshot(tmp_path: Path) -> None:
+    """The page's ``data-server-now`` is a start: the connection's ``hello`` and snapshots
+    (``now``) set the offset afresh, so a reconnect to another process re-derives it."""
+    script = """
+import { serverNow, syncServerClock } from "./floor.mjs";
+import { LiveConnection } from "./live.mjs";
+const near = (iso) => Math.abs(serverNow() - Date.parse(iso)) < 1000;
+syncServerClock({ dataset: { serverNow: "2021-12-08T13:00:00.000Z" } });
+const page = near("2021-12-08T13:00:00.000Z");
+const live = new LiveConnection({ url: "ws://example.invalid/ws", host: {} });
+await live.onHello({ type: "hello", protocol: 1, connection: "c", identity: null,
+                     now: "2021-12-08T13:20:00.000Z" });
+const hello = near("2021-12-08T13:20:00.000Z");
+live.rooms.set(3, { id: 3, epoch: null, seq: 0, state: null });
+live.onSnapshot({ type: "room.snapshot", room: 3, epoch: "e", seq: 1, state: { room: {} },
+                  now: "2021-12-08T14:00:00.000Z" });
+const snapshot = near("2021-12-08T14:00:00.000Z");
+live.stop();
+process.stdout.write(JSON.stringify([page, hello, snapshot]));
+"""
+    assert run_in_node(tmp_path, script) == [True, True, True]

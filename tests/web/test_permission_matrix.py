@@ -135,6 +135,7 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...] | str] = {
     ("GET", SESSION):                              (A,   O,   O,   O,   O,   O,   200, O,   O),
     ("POST", SESSION):                             (A,   O,   O,   O,   O,   O,   303, O,   O),
     ("POST", f"{SESSION}/remove"):                 (A,   O,   O,   O,   O,   O,   303, O,   O),
+    ("POST", f"{SESSION}/seats/{{slot}}"):         (A,   O,   O,   O,   O,   O,   303, O,   O),
     ("GET", f"{CONSOLE}/rooms"):                   (A,   O,   O,   O,   O,   O,   200, O,   O),
     ("POST", f"{CONSOLE}/rooms/{{room_id}}"):      (A,   O,   O,   O,   O,   O,   303, O,   O),
     ("POST", f"{CONSOLE}/rooms/{{room_id}}/summary"): (A,   O,   O,   O,   O,   O,   303, O,   O),
@@ -158,6 +159,7 @@ HTTP_ROWS = [row for row, expected in MATRIX.items() if expected != WS]
 # Path parameters of the rows (default: the Summit, workshop 1, its room).
 PARAMS = {
     ("POST", f"{SESSION}/remove"): {"session": WORKSHOP_2},
+    ("POST", f"{SESSION}/seats/{{slot}}"): {"slot": f"{WORKSHOP_1}.5"},  # "Paris (tbc)"
     ("GET", f"{ROOM}/report/{{chart}}.csv"): {"chart": "speaker-timeline"},
     ("POST", f"{CONSOLE}/invitations/{{id}}/resend"): {"id": "resend"},
     ("POST", f"{CONSOLE}/invitations/{{id}}/revoke"): {"id": "revoke"},
@@ -340,6 +342,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Awaitable[dict[str, Any]]]] = {
     ("POST", f"{CONSOLE}/admission"): static(data={"admission": "open"}),  # keeps it open
     ("POST", f"{CONSOLE}/rooms/{{room_id}}/summary"): static(data={"hidden": "off"}),  # shown
     ("POST", f"{CONSOLE}/people"): static(data={"name": "Matrix Person"}),
+    ("POST", f"{SESSION}/seats/{{slot}}"): static(data={"name": "Matrix Mayor"}),
     ("POST", SESSION): save_session_form,
     ("POST", f"{CONSOLE}/rooms/{{room_id}}"): save_room_form,
     ("POST", f"{CONSOLE}/invitations"): static(data={"role": "organizer", "days": "3"}),

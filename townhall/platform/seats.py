@@ -10,21 +10,29 @@ its role, segment and status (a confirmed seat clears "tbc").
 Labels: :func:`seat_label` is how pages, exports and the addressee list name an entry ("Mayor
 of Paris (tbc)" for an unfilled city slot, "Ms Anne Hidalgo" once filled); :func:`credit_name`
 is the shorter name answer credit uses ("Anne Hidalgo", "Mayor of Paris").
+
+Open screens follow a seat being filled: :func:`seat_person` logs ``room.people_changed`` in
+the session's room (public, sequenced like every room change) with the room's people as
+:func:`people_json` lists them — the audience's "Addressed to" list, the moderators' panelist
+lists, and the names questions carry — which is also the ``people`` part of the room snapshot
+(:func:`people_snapshot`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import Invalid, NotFound
-from .models import Appearance, Person, ProgrammeSession
+from .models import Appearance, Person, ProgrammeSession, Room
 from .programme_edit import lock_event, spec_from_db, write_programme
-from .room_log import LoggedEvent
+from .room_log import LoggedEvent, append_event
 
 MARKS = {"tbc": "tbc", "tbd": "tbd"}
 MAX_FIELD = 200
@@ -70,6 +78,44 @@ def seat_label(person: Person, status: str | None = None) -> str:
 def credit_name(person: Person) -> str:
     """The name answer credit and question references use: "Sameh Wahba", "Mayor of Paris"."""
     return person.name or slot_title(person)
+
+
+def people_json(appearances: Iterable[Appearance]) -> list[dict[str, Any]]:
+    """Whom a room's questions may be put to: the session's people who are not its moderators,
+    once each, in programme order. ``name`` is the seat label ("Mayor of Paris (tbc)"),
+    ``credit`` the name questions and answer credit use ("Mayor of Paris"); ``question.submit``'s
+    ``to`` takes the ``key``."""
+    return _people_entries((a, a.person) for a in sorted(appearances, key=lambda a: a.position))
+
+
+def _people_entries(rows: Iterable[tuple[Appearance, Person]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for appearance, person in rows:
+        if appearance.role != "moderator" and person.key not in seen:
+            seen[person.key] = {
+                "key": person.key,
+                "name": seat_label(person, appearance.status),
+                "credit": credit_name(person),
+                "city": person.city,
+            }
+    return list(seen.values())
+
+
+async def people_snapshot(db: AsyncSession, *, room_id: int) -> dict[str, Any]:
+    """The room snapshot's ``people`` part (every tier: it is on the public programme)."""
+    session_id = await db.scalar(select(Room.session_id).where(Room.id == room_id))
+    return {"people": await _session_people(db, session_id)}
+
+
+async def _session_people(db: AsyncSession, session_id: int | None) -> list[dict[str, Any]]:
+    rows = await db.execute(
+        select(Appearance, Person)
+        .join(Person, Person.id == Appearance.person_id)
+        .where(Appearance.session_id == session_id)
+        .order_by(Appearance.position, Appearance.id)
+        .execution_options(populate_existing=True)
+    )
+    return _people_entries((appearance, person) for appearance, person in rows.all())
 
 
 def is_slot_key(key: str, session_slug: str, position: int) -> bool:
@@ -120,6 +166,18 @@ async def list_slots(db: AsyncSession, *, session_id: int) -> list[Slot]:
     return [Slot(p, a, s) for p, a, s in rows.all() if is_slot_key(p.key, s.slug, a.position)]
 
 
+async def list_open_slots(db: AsyncSession, *, event_id: int) -> list[Slot]:
+    """The event's slots nobody fills yet, in programme order (what an invitation may be for)."""
+    rows = await db.execute(
+        select(Person, Appearance, ProgrammeSession)
+        .join(Appearance, Appearance.person_id == Person.id)
+        .join(ProgrammeSession, ProgrammeSession.id == Appearance.session_id)
+        .where(ProgrammeSession.event_id == event_id, Person.name.is_(None))
+        .order_by(ProgrammeSession.position, ProgrammeSession.id, Appearance.position)
+    )
+    return [Slot(p, a, s) for p, a, s in rows.all() if is_slot_key(p.key, s.slug, a.position)]
+
+
 async def find_slot(db: AsyncSession, *, session_id: int, slot: str) -> Slot:
     """A slot of the session by key, position ("5", from 1), city, label or title."""
     slots = await list_slots(db, session_id=session_id)
@@ -150,11 +208,15 @@ async def find_slot(db: AsyncSession, *, session_id: int, slot: str) -> Slot:
 def _clean(value: str | None, field: str, *, required: bool = False) -> str | None:
     text = " ".join((value or "").split()) or None
     if required and text is None:
-        raise Invalid(f"a seated person needs a {field}", code="slot.name_required")
+        raise Invalid(f"a seated person needs a {field}", code="slot.name_required", field=field)
     if text is not None and len(text) > MAX_FIELD:
-        raise Invalid(f"{field} has at most {MAX_FIELD} characters", code="slot.too_long")
+        raise Invalid(
+            f"{field} has at most {MAX_FIELD} characters", code="slot.too_long", field=field
+        )
     if text is not None and any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise Invalid(f"{field} contains control characters", code="slot.invalid_characters")
+        raise Invalid(
+            f"{field} contains control characters", code="slot.invalid_characters", field=field
+        )
     return text
 
 
@@ -195,4 +257,18 @@ async def seat_person(
             else s
             for s in spec.sessions
         )
-    return await write_programme(db, dataclasses.replace(spec, people=people, sessions=sessions))
+    session_id = slot.session.id
+    events = await write_programme(db, dataclasses.replace(spec, people=people, sessions=sessions))
+    room_id = await db.scalar(select(Room.id).where(Room.session_id == session_id))
+    if room_id is not None:
+        await db.flush()
+        events.append(
+            await append_event(
+                db,
+                room_id=room_id,
+                name="room.people_changed",
+                data={"people": await _session_people(db, session_id)},
+                at=now,
+            )
+        )
+    return events

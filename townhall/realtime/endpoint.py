@@ -66,7 +66,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     CONNECTION_ID.set(connection.id)  # on every log line of this connection's task
     connection.start(direct=settings.ws_direct_writes)
     hub.register(connection)
-    connection.send(hello(connection.id, {"events": sorted(identity.participants)}))
+    connection.send(
+        hello(connection.id, {"events": sorted(identity.participants)}, hub.clock.now())
+    )
     junk: deque[float] = deque()
     who = participant_key(identity.participants)
     try:

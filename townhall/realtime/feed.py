@@ -30,13 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from townhall.metrics import EVENTS_DELIVERED, FANOUT_LATENCY, RESUMES
 from townhall.platform import room_log, rooms
+from townhall.platform.clock import Clock
 from townhall.platform.room_log import LoggedEvent
 from townhall.platform.viewers import Viewer
 
 from .broker import Broker
 from .connection import Connection
 from .frames import Outbound
-from .messages import Event, RoomResumed, RoomSnapshot, Since, encoder
+from .messages import Event, RoomResumed, RoomSnapshot, Since, encoder, wire_time
 from .snapshots import Shared, Snapshots
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class FeedConfig:
     snapshots: Snapshots
     replay_window: int
     on_event: Callable[[LoggedEvent], None]
+    clock: Clock  # the event clock: snapshots carry its ``now``
 
 
 class RoomFeed:
@@ -418,6 +420,7 @@ class RoomFeed:
                         epoch=shared.epoch,
                         seq=shared.seq,
                         state=shared.state,
+                        now=wire_time(self.config.clock.now()),
                         mine=own,
                         reason=reason,
                     )

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from townhall.metrics import EVENTS_PUBLISHED
+from townhall.platform.clock import Clock
 from townhall.platform.models import Room
 from townhall.platform.room_log import LoggedEvent
 from townhall.platform.viewers import Viewer
@@ -43,6 +44,7 @@ class Feeds:
         channels: Channels,
         snapshots: Snapshots,
         replay_window: int,
+        clock: Clock,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.broker = broker
@@ -56,6 +58,7 @@ class Feeds:
             snapshots=snapshots,
             replay_window=replay_window,
             on_event=self._after_event,
+            clock=clock,
         )
         self.open: dict[int, RoomFeed] = {}
         self._locks: dict[int, asyncio.Lock] = {}

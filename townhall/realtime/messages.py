@@ -8,6 +8,7 @@ module.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -343,9 +344,13 @@ class _Message(msgspec.Struct, tag_field="type", kw_only=True):
 
 
 class Hello(_Message, tag="hello"):
+    """``now``: the server's event clock (ISO 8601, UTC) as it greets; clients count turns
+    down against it, so every reconnect sets their clock offset afresh."""
+
     protocol: int
     connection: str
     identity: dict[str, Any] | None
+    now: str
 
 
 class Reply(_Message, tag="reply"):
@@ -369,12 +374,14 @@ class Event(_Message, tag="event"):
 
 class RoomSnapshot(_Message, tag="room.snapshot", omit_defaults=True):
     """``state`` is shared by every viewer of a tier (pre-encoded, hence Raw); ``mine`` is the
-    viewer's own part (their questions in full, their votes), laid over it by the client."""
+    viewer's own part (their questions in full, their votes), laid over it by the client.
+    ``now`` is the server's event clock as the snapshot is sent (not when it was built)."""
 
     room: int
     epoch: str
     seq: int
     state: msgspec.Raw
+    now: str
     mine: dict[str, Any] = msgspec.field(default_factory=dict)
     reason: str | None = None
 
@@ -411,8 +418,15 @@ SERVER_MESSAGES: tuple[type[_Message], ...] = (
 )
 
 
-def hello(connection_id: str, identity: dict[str, Any] | None) -> Hello:
-    return Hello(protocol=PROTOCOL_VERSION, connection=connection_id, identity=identity)
+def wire_time(moment: datetime) -> str:
+    """An instant as the wire carries the server's clock: ISO 8601, UTC, milliseconds."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def hello(connection_id: str, identity: dict[str, Any] | None, now: datetime) -> Hello:
+    return Hello(
+        protocol=PROTOCOL_VERSION, connection=connection_id, identity=identity, now=wire_time(now)
+    )
 
 
 def reply(ref: Any, data: Any = None) -> Reply:

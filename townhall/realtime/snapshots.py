@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from townhall.platform import questions, rooms
+from townhall.platform import questions, rooms, seats
 from townhall.platform.viewers import Viewer
 
 from .batching import Batched
@@ -40,6 +40,10 @@ async def _questions_shared(db: AsyncSession, room_id: int, tier: str, state: di
     state.update(await questions.shared_questions_snapshot(db, room_id=room_id, tier=tier))
 
 
+async def _people_shared(db: AsyncSession, room_id: int, tier: str, state: dict) -> None:
+    state.update(await seats.people_snapshot(db, room_id=room_id))
+
+
 async def _questions_own(
     db: AsyncSession, room_id: int, participants: list[str], own: dict[str, dict[str, Any]]
 ) -> None:
@@ -56,7 +60,7 @@ class Snapshots:
     ) -> None:
         self.sessionmaker = sessionmaker
         self.opens_minutes_before = opens_minutes_before
-        self.shared_parts: list[SharedPart] = [_questions_shared]
+        self.shared_parts: list[SharedPart] = [_people_shared, _questions_shared]
         self.own_parts: list[OwnPart] = [_questions_own]
         self._cache: dict[tuple[int, str], Shared] = {}
         self._building: dict[tuple[int, str], asyncio.Future[Shared]] = {}

@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "session.created": N_("Added a session"),
     "session.updated": N_("Changed a session"),
     "session.removed": N_("Removed a session"),
+    "slot.seated": N_("Seated someone in a programme slot"),
     "invitation.created": N_("Created an invitation"),
     "invitation.resent": N_("Sent a new invitation link"),
     "invitation.revoked": N_("Revoked an invitation"),

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from townhall.platform import access, programme
+from townhall.platform import access, programme, seats
 from townhall.platform.errors import Invalid, InvalidState, NotFound
 from townhall.platform.invitation_links import resend_invitation
 from townhall.platform.models import MAX_ROW_ID, Invitation
@@ -79,7 +79,17 @@ async def _page(
     await db.refresh(console.event, ["people"])
     invitations = await access.list_invitations(db, event_id=console.event.id)
     sessions = await programme.list_sessions(db, event_id=console.event.id)
-    people = sorted(console.event.people, key=lambda p: display_name(p).casefold())
+    people = sorted(
+        (p for p in console.event.people if p.name), key=lambda p: display_name(p).casefold()
+    )
+    # A slot nobody fills yet ("Mayor of Paris (tbc)"): whoever accepts its invitation is it.
+    slots = [
+        (
+            slot.person.id,
+            f"{seats.seat_label(slot.person, slot.appearance.status)} — {slot.session.title}",
+        )
+        for slot in await seats.list_open_slots(db, event_id=console.event.id)
+    ]
     rows = [
         {
             "invitation": i,
@@ -100,6 +110,7 @@ async def _page(
         rows=rows,
         sessions=sessions,
         people=people,
+        slots=slots,
         roles=[(value, gettext(text), gettext(hint)) for value, text, hint in ROLE_CHOICES],
         values=values,
         errors=errors,

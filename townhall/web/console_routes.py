@@ -22,6 +22,7 @@ from . import (
     console_invitations,
     console_programme,
     console_rooms,
+    console_seats,
     console_session,
 )
 from .audit_actions import action_label
@@ -100,6 +101,7 @@ def _routes() -> list[Route]:
         Route(f"{base}/programme/{{session}}", console_session.edit_page, name="console_session"),
         Route(f"{base}/programme/{{session}}", console_session.save_session, methods=post),
         Route(f"{base}/programme/{{session}}/remove", console_session.remove, methods=post),
+        Route(f"{base}/programme/{{session}}/seats/{{slot}}", console_seats.seat, methods=post),
         Route(f"{base}/rooms", console_rooms.rooms_page, name="console_rooms"),
         Route(f"{base}/rooms/{{room_id:int}}", console_rooms.save_room, methods=post),
         Route(f"{base}/invitations", console_invitations.page, name="console_invitations"),

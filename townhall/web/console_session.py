@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from townhall.platform import programme, programme_edit
+from townhall.platform import programme, programme_edit, seats
 from townhall.platform.errors import Conflict, InvalidState
 from townhall.platform.programme_spec import (
     AppearanceSpec,
@@ -45,22 +46,68 @@ BLANK_ROW = {
 MAX_ROWS = 200
 
 
+# The seating form's fields (console_seats.py): who fills a slot.
+SEAT_FIELDS = ("name", "honorific", "position", "city", "organisation")
+SeatFailure = tuple[str, dict[str, str], Errors]  # the slot's key, what was typed, the problems
+
+
 async def edit_page(request: Request) -> Response:
     async with services_of(request).db() as db:
         console = await open_console(request, db)
-        spec = await programme_edit.spec_from_db(db, console.event.id)
-        session = programme_edit.find_session(spec, request.path_params["session"])
-        room = (await programme.get_session(db, event_id=console.event.id, slug=session.slug)).room
+        return await edit_response(request, console, db, request.path_params["session"])
+
+
+async def edit_response(
+    request: Request,
+    console: Console,
+    db: AsyncSession,
+    slug: str,
+    *,
+    seat_failure: SeatFailure | None = None,
+    status: int = 200,
+) -> Response:
+    """The session's page as it now is (with a seating form's problems, if one failed)."""
+    spec = await programme_edit.spec_from_db(db, console.event.id)
+    session = programme_edit.find_session(spec, slug)
+    found = await programme.get_session(db, event_id=console.event.id, slug=session.slug)
     return _render_edit(
         request,
         console,
         spec,
         session,
-        room,
+        found.room,
         values=_values_of(session, spec, console),
         rows=_rows_of(session),
         errors=Errors(),
+        seat_forms=await seat_forms(db, found.id, seat_failure),
+        status=status,
     )
+
+
+async def seat_forms(
+    db: AsyncSession, session_id: int, failure: SeatFailure | None = None
+) -> list[dict[str, Any]]:
+    """One seating form per slot of the session (entries the programme gives no person)."""
+    forms = []
+    for slot in await seats.list_slots(db, session_id=session_id):
+        person, key = slot.person, slot.person.key
+        if failure is not None and failure[0] == key:
+            values, errors = failure[1], failure[2]
+        else:
+            values = {name: getattr(person, name) or "" for name in SEAT_FIELDS}
+            values["confirmed"] = ""
+            errors = Errors()
+        forms.append(
+            {
+                "key": key,
+                "prefix": f"seat-{slot.appearance.position + 1}",
+                "label": seats.seat_label(person, slot.appearance.status),
+                "filled": slot.filled,
+                "fields": values,
+                "errors": errors,
+            }
+        )
+    return forms
 
 
 def _render_edit(
@@ -73,6 +120,7 @@ def _render_edit(
     values: dict[str, str],
     rows: list[dict[str, str]],
     errors: Errors,
+    seat_forms: list[dict[str, Any]],
     existing: int | None = None,
     status: int = 200,
 ) -> Response:
@@ -94,6 +142,7 @@ def _render_edit(
         people=sorted(spec.people, key=lambda p: display_name(p).casefold()),
         parts=[(p.slug, p.title) for p in spec.event.parts],
         choices=choices(),
+        seat_forms=seat_forms,
     )
 
 
@@ -199,17 +248,18 @@ async def save_session(request: Request) -> Response:
                 values["version"] = programme_edit.session_version(before, slug)
         if errors:
             await console.rollback(db)
-            room = (await programme.get_session(db, event_id=console.event.id, slug=slug)).room
+            found = await programme.get_session(db, event_id=console.event.id, slug=slug)
             return _render_edit(
                 request,
                 console,
                 before,
                 current,
-                room,
+                found.room,
                 values=values,
                 rows=rows,
                 existing=existing,
                 errors=errors,
+                seat_forms=await seat_forms(db, found.id),
                 status=422,
             )
         after = programme_edit.find_session(

@@ -12,7 +12,7 @@ panelists a question may be addressed to, rendered as ``<option>``s.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,8 +22,9 @@ from starlette.responses import Response
 from townhall.platform import participants, programme, rooms
 from townhall.platform.errors import NotFound
 from townhall.platform.models import Event, ProgrammeSession
-from townhall.platform.seats import seat_label
+from townhall.platform.seats import people_json
 from townhall.realtime.identity import read_identity
+from townhall.realtime.messages import wire_time
 
 from .i18n import N_, gettext
 from .pages import render
@@ -101,9 +102,9 @@ def other_origin(request: Request, origins: tuple[str, ...]) -> str | None:
 
 def server_now(request: Request) -> str:
     """The server's time as the page is made (``data-server-now``): live pages count a speaker's
-    turn down against it, not against the viewer's clock (static/js/floor.js)."""
-    now = services_of(request).clock.now()
-    return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    turn down against it, not against the viewer's clock (static/js/floor.js). ``hello`` and
+    every snapshot carry it again, so the offset is set afresh on every (re)connection."""
+    return wire_time(services_of(request).clock.now())
 
 
 def ws_url(request: Request) -> str:
@@ -112,19 +113,10 @@ def ws_url(request: Request) -> str:
     return str(url.replace(scheme="wss" if url.scheme == "https" else "ws"))
 
 
-def addressable_people(slot: ProgrammeSession) -> list[dict[str, str | None]]:
-    """Whom a question may be put to: the session's people who are not its moderators, once
-    each, in programme order (``question.submit``'s ``to`` takes the key)."""
-    seen: dict[str, dict[str, str | None]] = {}
-    for appearance in slot.appearances:
-        person = appearance.person
-        if appearance.role != "moderator" and person.key not in seen:
-            seen[person.key] = {
-                "key": person.key,
-                "name": seat_label(person, appearance.status),
-                "city": person.city,
-            }
-    return list(seen.values())
+def addressable_people(slot: ProgrammeSession) -> list[dict[str, Any]]:
+    """Whom a question may be put to (:func:`townhall.platform.seats.people_json`); live pages
+    follow ``room.people_changed`` from here on."""
+    return people_json(slot.appearances)
 
 
 async def room_page(request: Request) -> Response:

@@ -1,23 +1,19 @@
 // The floor on every screen: who is speaking, for how long, and who is next. Panel, console,
 // audience room and big screen show the same words from here. A turn's countdown runs
 // against the server's clock: the page carries the server's time when it was made
-// (`data-server-now`), so a wrong clock on a phone, or an event clock set for a rehearsal,
-// does not move the end of a turn. The turn's end (`ends_at`) comes from the server.
+// (`data-server-now`), and live.js takes it again from every `hello` and snapshot, so a wrong
+// clock on a phone, an event clock set for a rehearsal, or a reconnect to another server
+// process does not move the end of a turn. The turn's end (`ends_at`) comes from the server.
 
 import { t } from "./labels.js";
+import { serverNow, setServerNow } from "./live.js";
 import { el, personLabel } from "./qa.js";
 
-let offsetMs = 0;
+export { serverNow };
 
-/** Read the server's time from the page (`data-server-now` on `root`): from now on, serverNow() follows it. */
+/** Read the server's time from the page (`data-server-now` on `root`) until the connection brings it. */
 export function syncServerClock(root) {
-  const at = Date.parse(root?.dataset.serverNow ?? "");
-  offsetMs = Number.isNaN(at) ? 0 : at - Date.now();
-}
-
-/** The server's time now, in milliseconds since the epoch. */
-export function serverNow() {
-  return Date.now() + offsetMs;
+  if (!setServerNow(root?.dataset.serverNow)) setServerNow(new Date().toISOString());
 }
 
 export function floorKindLabel(kind) {

@@ -34,6 +34,25 @@ export function backoffDelay(attempt, { base = RETRY_BASE_MS, cap = RETRY_CAP_MS
   return Math.floor(random() * Math.min(cap, base * 2 ** Math.max(0, attempt)));
 }
 
+// ---- the server's clock ----------------------------------------------------------------
+// A turn's countdown runs against the server's event clock, not the viewer's: `hello` (every
+// connection and reconnection) and every `room.snapshot` carry the server's `now`, and the
+// offset is set afresh from each, so a phone's wrong clock, a rehearsal's shifted event clock or
+// a reconnect to another server process moves no countdown. Pages start from `data-server-now`.
+let clockOffsetMs = 0;
+
+/** Take the server's time `iso` (as of now, on this device) as the clock serverNow() follows. */
+export function setServerNow(iso, localNow = Date.now()) {
+  const at = Date.parse(iso ?? "");
+  if (!Number.isNaN(at)) clockOffsetMs = at - localNow;
+  return !Number.isNaN(at);
+}
+
+/** The server's time now, in milliseconds since the epoch. */
+export function serverNow() {
+  return Date.now() + clockOffsetMs;
+}
+
 function isoShift(iso, deltaMs) {
   return new Date(Date.parse(iso) + deltaMs).toISOString().replace(".000Z", "Z");
 }
@@ -68,15 +87,44 @@ export function applyRoomEvent(state, event) {
         },
       };
     }
+    case "room.people_changed":
+      return withPeople(state, event.data.people);
     case "floor.airtime_changed":
       return { ...state, floor_airtime: event.data.airtime };
     case "backstage.sent":
       return { ...state, backstage: withBackstageMessage(state.backstage ?? [], event.data.message) };
     default:
       // Every other floor event carries the whole public floor: it replaces ours.
-      if (event.name.startsWith("floor.") && event.data?.floor) return { ...state, floor: event.data.floor };
+      if (event.name.startsWith("floor.") && event.data?.floor) return withFloor(state, event.data.floor);
       return state;
   }
+}
+
+/**
+ * The room's people (`room.people_changed`: a seat was filled) in place of ours, and the names
+ * questions carry for them (`to`, `assigned_to`) with them: "Mayor of Paris" becomes its mayor.
+ */
+export function withPeople(state, people) {
+  const byKey = new Map(people.map((person) => [person.key, person]));
+  const named = (ref) => {
+    const person = ref && byKey.get(ref.key);
+    return person ? { ...ref, name: person.credit, city: person.city } : ref;
+  };
+  const next = { ...state, people };
+  if (state.questions) next.questions = state.questions.map((q) => ({ ...q, to: named(q.to), assigned_to: named(q.assigned_to) }));
+  return next;
+}
+
+/**
+ * The floor an event carries, in place of ours. A panelist's own request (`my_floor_request`,
+ * from their snapshot or their `floor.request` reply) is theirs only while it is queued: once
+ * it is granted, removed, withdrawn or closed — on any device, by anyone — it is gone.
+ */
+function withFloor(state, floor) {
+  const next = { ...state, floor };
+  const mine = state.my_floor_request;
+  if (mine != null && !(floor.queue ?? []).some((request) => request.id === mine)) next.my_floor_request = null;
+  return next;
 }
 
 // The server keeps the latest 200 backstage messages in a snapshot; so does the client.
@@ -538,6 +586,7 @@ export class LiveConnection {
     }
     this.helloSeen = true;
     clearTimeout(this.helloTimer);
+    setServerNow(message.now);
     this.emit("hello", message);
     const ws = this.ws;
     const joins = [...this.rooms.values()].map((room) => this.joinRoom(room).catch(() => {}));
@@ -599,6 +648,7 @@ export class LiveConnection {
   onSnapshot(message) {
     const room = this.rooms.get(message.room);
     if (!room) return;
+    setServerNow(message.now);
     room.epoch = message.epoch;
     room.seq = message.seq;
     room.state = layOwn(message.state, message.mine);

@@ -669,6 +669,7 @@ function connect() {
       // Our own state, not the helper's: a lost race may have patched it (setState).
       const previous = event ? state : null;
       state = next;
+      followPeople(state.people);
       if (!event) {
         renderRoom(state.room);
         render();
@@ -680,6 +681,13 @@ function connect() {
     },
     onJoinError: (error) => alertMessage(joinFailed(error)),
   });
+}
+
+/** The panelists the dialogs and floor controls offer follow the room's people (a seat filled). */
+function followPeople(people) {
+  if (!people || JSON.stringify(people) === JSON.stringify(config.panelists)) return;
+  config.panelists = people;
+  floorConsole.setPanelists(people);
 }
 
 // ---- the floor and backstage (moderate_floor.js) --------------------------------------

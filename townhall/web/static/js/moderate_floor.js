@@ -56,9 +56,18 @@ export class FloorConsole {
   }
 
   fillStatic() {
+    const chosen = [$("floor-add-person").value, $("backstage-to").value];
     const people = this.panelists.map((p) => el("option", { value: p.key }, panelistLabel(p)));
     $("floor-add-person").replaceChildren(...people);
     $("backstage-to").replaceChildren(el("option", { value: "" }, t("The whole panel")), ...people.map((o) => o.cloneNode(true)));
+    if (chosen[0] && this.panelists.some((p) => p.key === chosen[0])) $("floor-add-person").value = chosen[0];
+    if (this.panelists.some((p) => p.key === chosen[1])) $("backstage-to").value = chosen[1];
+  }
+
+  /** The room's people changed (a seat filled): offer them as they are now named. */
+  setPanelists(panelists) {
+    this.panelists = panelists;
+    this.fillStatic();
   }
 
   // ---- rendering -------------------------------------------------------------------------

@@ -97,6 +97,13 @@ function nextStep() {
   return t("Follow the questions below, and ask for the floor when you want to speak.");
 }
 
+/** Our seat was filled (`room.people_changed`): the page names us as the programme now does. */
+function renderOwnName(people) {
+  const mine = config.personKey && (people ?? []).find((person) => person.key === config.personKey);
+  const shown = $("panel-person-name");
+  if (mine && shown) shown.textContent = mine.name;
+}
+
 // ---- the floor ---------------------------------------------------------------------------
 
 function renderFloor() {
@@ -230,6 +237,7 @@ live = followRoom({
       myRequest = next.my_floor_request ?? null;
       if (myRequest !== null) myRequests.add(myRequest);
     }
+    if (event?.name === "room.people_changed") renderOwnName(next.people);
     trackMyRequest(next.floor);
     render();
     announce(previous, next);

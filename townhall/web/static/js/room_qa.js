@@ -401,6 +401,18 @@ export class AudienceQa {
 
   // ---- rendering -----------------------------------------------------------------------
 
+  /** The "Addressed to" choices follow the room's people (a seat filled: `room.people_changed`). */
+  renderAddressees(people) {
+    const select = this.$("ask-to");
+    const shown = JSON.stringify(people ?? null);
+    if (!select || !people || shown === this.addresseesShown) return;
+    this.addresseesShown = shown;
+    const chosen = select.value;
+    const options = people.map((person) => el("option", { value: person.key, dir: "auto" }, person.name));
+    select.replaceChildren(select.options[0], ...options);
+    select.value = people.some((person) => person.key === chosen) ? chosen : "";
+  }
+
   render() {
     const state = this.state;
     if (!state) return;
@@ -409,6 +421,7 @@ export class AudienceQa {
     const focusIn = active?.closest?.("[data-list]")?.dataset.list ?? null;
 
     this.renderClosed(state.room);
+    this.renderAddressees(state.people);
     this.renderCounters(state.counters);
     this.renderOnAir(state);
     this.renderMine(state);
