@@ -23,19 +23,10 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from _wsclient import Client, SocketIOClient, TownhallClient, upgrade_request
+from support.servers import cpu_seconds
 
 NAME = re.compile(rb'"name":"([^"]+)"')
 VOTE_NAME = "question.votes_changed"
-
-
-def cpu_seconds(pid: int | None = None) -> float:
-    """User + system CPU of a process (this one by default), from /proc or getrusage."""
-    if pid is None:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
-    with open(f"/proc/{pid}/stat", "rb") as stat:
-        fields = stat.read().rsplit(b")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Worker:

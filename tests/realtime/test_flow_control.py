@@ -43,6 +43,36 @@ async def test_rate_limit_fourth_rapid_ping_waits_then_connection_works(producti
     assert later == {"type": "pong", "ref": ANY}
 
 
+async def test_rate_limit_a_participants_sockets_share_one_budget(stack: Stack) -> None:
+    # Each socket's bucket lets 3 commands through at once; the participant's budget is
+    # burst + rate = 4 a second over all their sockets (counted in Redis in production).
+    server = stack.server(
+        "a", settings={"TOWNHALL_WS_COMMANDS_PER_SECOND": "1", "TOWNHALL_WS_COMMAND_BURST": "3"}
+    )
+    await stack.start(server)
+    cookie = await audience_cookie(server, "Many Tabs")
+    tabs = [await stack.client(server, cookie, f"tab {n}") for n in range(3)]
+    quiet_tab = await stack.client(server, cookie, "quiet tab")
+    other = await stack.audience(server, "Someone Else")
+    room = stack.rooms[WORKSHOP_1]
+
+    for tab in tabs:
+        for n in range(3):
+            await tab.send({"type": "room.leave", "ref": f"{tab.name}-{n}", "room": room})
+    answers = [
+        await tab.wait_for(lambda m, ref=f"{tab.name}-{n}": m.get("ref") == ref)
+        for tab in tabs
+        for n in range(3)
+    ]
+    pong = await quiet_tab.request("ping")
+    others = [await other.request("room.leave", room=room) for _ in range(3)]
+
+    codes = sorted(m["code"] for m in answers)
+    assert codes == ["rate_limited"] * 5 + ["room.not_joined"] * 4, answers
+    assert pong == {"type": "pong", "ref": ANY}  # ping is not counted against the participant
+    assert [m["code"] for m in others] == ["room.not_joined"] * 3
+
+
 def small_receive_buffer(port: int) -> socket.socket:
     """A connected socket whose receive window stays tiny: a reader that stops reading backs
     up to the server within a few kilobytes instead of the kernel's megabytes."""

@@ -1,7 +1,13 @@
-"""A TCP proxy on 127.0.0.1 that can black-hole its connections: after :meth:`hole`, the
-connections open at that moment stop forwarding in both directions without being closed (no
-FIN, no RST: a silently dead path, as a NAT or firewall that forgot the flow leaves it). New
-connections are forwarded normally, so a client that gives up and reconnects gets through."""
+"""A TCP proxy on 127.0.0.1 that can black-hole its connections, or cut them.
+
+After :meth:`BlackHoleProxy.hole`, the connections open at that moment stop forwarding in both
+directions without being closed (no FIN, no RST: a silently dead path, as a NAT or firewall
+that forgot the flow leaves it). New connections are forwarded normally, so a client that gives
+up and reconnects gets through.
+
+After :meth:`BlackHoleProxy.cut`, the server behind it looks down: every open connection is
+reset and new ones are refused (nothing listens on the port) until :meth:`BlackHoleProxy.restore`
+listens again on the same port."""
 
 from __future__ import annotations
 
@@ -32,6 +38,21 @@ class BlackHoleProxy:
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+
+    async def cut(self) -> int:
+        """Refuse new connections and reset the open ones; how many were open."""
+        assert self._server is not None
+        self._server.close()
+        live = [p for p in self.pairs if not all(w.is_closing() for w in p.writers)]
+        for pair in live:
+            for writer in pair.writers:
+                writer.transport.abort()
+        await asyncio.wait_for(self._server.wait_closed(), 10)
+        return len(live)
+
+    async def restore(self) -> None:
+        """Listen again (on the same port)."""
+        await self.start()
 
     def hole(self) -> int:
         """Stop forwarding on every connection open now; how many there were."""

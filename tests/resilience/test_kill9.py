@@ -7,52 +7,16 @@ included, as ``live.js`` waits)."""
 from __future__ import annotations
 
 import asyncio
-import random
-import time
 
 import pytest
-from checks import assert_nothing_lost, percentile, summary
-from support.clients import Client
+from checks import assert_nothing_lost, fail_over, gather_audience, percentile, summary
 from support.stack import SECRET_KEY, Stack
 from support.summit import MORNING, MORNING_UTC, WORKSHOP_1
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.postgres, pytest.mark.redis]
 
 ON_B = 500  # the clients of the process that dies
 ON_A = 10
-BATCH = 50  # handshakes at once while the audience gathers
-
-
-async def gather_audience(stack: Stack, server, room: int, cookies: list[str], tag: str):
-    clients = [Client.of(server, cookie, f"{tag} {n}") for n, cookie in enumerate(cookies)]
-    stack.clients.extend(clients)
-
-    async def one(client: Client) -> None:
-        await client.connect(within=20)
-        assert (await client.join(room, within=20))["type"] == "room.snapshot"
-
-    for start in range(0, len(clients), BATCH):
-        await asyncio.gather(*(one(c) for c in clients[start : start + BATCH]))
-    return clients
-
-
-async def fail_over(client: Client, survivor, room: int, within: float = 60.0) -> tuple[float, str]:
-    """Wait for the close, jitter, connect to the survivor and resume; (seconds, answer)."""
-    await client.closed(within=30)
-    closed_at = time.monotonic()
-    await asyncio.sleep(random.uniform(0.0, 0.5))
-    client.url = survivor.ws_url
-    deadline = closed_at + within
-    while True:
-        try:
-            await client.connect(within=10)
-            answer = await client.resume(room, within=20)
-            return time.monotonic() - closed_at, answer["type"]
-        except (OSError, InvalidHandshake, InvalidStatus, ConnectionClosed, AssertionError):
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
 
 
 async def test_kill9_500_clients_resume_on_survivor(production: Stack) -> None:

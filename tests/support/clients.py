@@ -194,9 +194,10 @@ class Client:
         await self.ws.send(json.dumps(payload) if isinstance(payload, dict) else payload)
 
     async def request(self, kind: str, /, *, within: float = 5.0, **fields: Any) -> Message:
-        """Send a command with a fresh ``ref``; its ``reply`` or ``error``. (``kind`` is
-        positional only: ``floor.request`` has a field of that name.)"""
-        ref = f"{self.name}-{next(self._refs)}"
+        """Send a command with a fresh ``ref`` (or the ``ref`` given: a resend); its ``reply``
+        or ``error``. (``kind`` is positional only: ``floor.request`` has a field of that
+        name.)"""
+        ref = fields.pop("ref", None) or f"{self.name}-{next(self._refs)}"
         sent_at = len(self.messages)
         await self.send({"type": kind, "ref": ref, **fields})
         return await self.wait_for(

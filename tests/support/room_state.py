@@ -16,6 +16,14 @@ merges ``data.message`` into ``state.backstage`` by ``id`` (a list in ``id`` ord
 renames the people questions are addressed or assigned to (``to``/``assigned_to``: ``name``
 from the entry's ``credit``, and its ``city``). ``my_floor_request`` is the viewer's own and
 not sequenced: a fresh snapshot says it, events do not (:func:`sequenced` leaves it out).
+
+Q&A (Events, and a question's public and private views): an event carrying a ``question`` view
+merges it into ``state.questions`` by ``id`` (a list in ``id`` order, as snapshots list them;
+a public view laid over a private one keeps the private fields); ``question.removed`` drops a
+question the holder sees in its public view (staff hold the private view, which
+``question.dismissed`` or ``question.archived`` updates); ``question.votes_changed`` sets the
+``votes`` of the questions it names; ``question.counters_changed`` replaces ``counters``,
+``question.on_air`` sets ``on_air`` and ``question.pinned`` sets ``pinned``.
 """
 
 from __future__ import annotations
@@ -66,9 +74,36 @@ def apply_event(state: dict[str, Any], event: Message) -> dict[str, Any]:
             room["opens_at"] = None
         session["starts_at"] = data["starts_at"]
         session["ends_at"] = data["ends_at"]
+    elif name.startswith("question."):
+        apply_question_event(state, name, data)
     else:
         raise UnknownEvent(f"the reducer does not know {name!r}")
     return state
+
+
+def apply_question_event(state: dict[str, Any], name: str, data: Message) -> None:
+    """Q&A events, in place on a copy (see the module's docstring)."""
+    questions = {q["id"]: q for q in state.get("questions", [])}
+    if name == "question.removed":
+        held = questions.get(data["question"])
+        if held is not None and "participant" not in held:
+            del questions[data["question"]]
+    elif name == "question.votes_changed":
+        for key, votes in data.get("votes", {}).items():
+            if int(key) in questions:
+                questions[int(key)]["votes"] = votes
+    elif name == "question.counters_changed":
+        state["counters"] = copy.deepcopy(data["counters"])
+    elif name == "question.on_air":
+        state["on_air"] = data["question"]
+    elif name == "question.pinned":
+        state["pinned"] = list(data["pinned"])
+    elif "question" not in data or not isinstance(data["question"], dict):
+        raise UnknownEvent(f"the reducer does not know {name!r} without a question view")
+    if isinstance(data.get("question"), dict):
+        view = data["question"]
+        questions[view["id"]] = {**questions.get(view["id"], {}), **copy.deepcopy(view)}
+    state["questions"] = [questions[k] for k in sorted(questions)]
 
 
 def instant(text: str) -> datetime:

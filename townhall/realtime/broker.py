@@ -38,6 +38,10 @@ class Broker(Protocol):
         """Return when the broker answers; raise when it does not."""
         ...
 
+    def unavailable(self, error: BaseException) -> bool:
+        """Whether ``error`` means the broker is away (an outage to wait out, not a bug)."""
+        ...
+
 
 class MemoryBroker:
     """One process: channels are a set of names, state lives in dicts."""
@@ -85,3 +89,6 @@ class MemoryBroker:
 
     async def ping(self) -> None:
         return None
+
+    def unavailable(self, error: BaseException) -> bool:
+        return False

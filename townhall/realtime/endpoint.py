@@ -26,12 +26,14 @@ from .hub import Hub
 from .identity import read_identity
 from .messages import (
     CLOSE_POLICY,
+    Ping,
     ProtocolError,
     decode_command,
     error,
     hello,
     reply,
 )
+from .rate_limits import participant_commands, participant_key
 from .transport import LANGUAGE
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         hello(connection.id, {"events": sorted(identity.participants)}, hub.clock.now())
     )
     junk: deque[float] = deque()
+    who = participant_key(identity.participants)
     try:
         while not connection.closing:
             message = await websocket.receive()
@@ -96,6 +99,13 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                     connection.close(CLOSE_POLICY, "too many invalid messages")
                 continue
             wait = connection.bucket.take()
+            if not wait and who is not None and not isinstance(command, Ping):
+                wait = await participant_commands(
+                    hub.broker.hit,
+                    hub.channels.rate("commands", who),
+                    rate=settings.ws_commands_per_second,
+                    burst=settings.ws_command_burst,
+                )
             if wait:
                 exc = RateLimited("too many messages; slow down", retry_after=round(wait, 3))
                 RATE_LIMITED.inc(1, exc.code)

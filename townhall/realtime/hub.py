@@ -96,20 +96,31 @@ class Hub:
         await self.broker.stop()
 
     async def _forever(self, loop: Loop, name: str) -> None:
-        logged = -OUTAGE_LOG_EVERY  # a line a minute while the database is away, no traceback
+        # An outage (database or broker) is a line a minute per cause, without a traceback.
+        logged = {"database": -OUTAGE_LOG_EVERY, "broker": -OUTAGE_LOG_EVERY}
         while True:
             try:
                 await loop()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if database_unavailable(exc):
-                    DATABASE_ERRORS.inc(1, "background")
-                    if time.monotonic() - logged >= OUTAGE_LOG_EVERY:
-                        logged = time.monotonic()
-                        log.warning("hub task %s: database unavailable (%s)", name, describe(exc))
-                else:
+                # The broker first: its errors carry the OSError they wrap, which would
+                # otherwise read as the database's.
+                cause = (
+                    "broker"
+                    if self.broker.unavailable(exc)
+                    else "database"
+                    if database_unavailable(exc)
+                    else None
+                )
+                if cause is None:
                     log.exception("hub task %s failed; restarting it", name)
+                else:
+                    if cause == "database":
+                        DATABASE_ERRORS.inc(1, "background")
+                    if time.monotonic() - logged[cause] >= OUTAGE_LOG_EVERY:
+                        logged[cause] = time.monotonic()
+                        log.warning("hub task %s: %s unavailable (%s)", name, cause, describe(exc))
                 await asyncio.sleep(1.0)
 
     def health(self) -> dict[str, Any]:

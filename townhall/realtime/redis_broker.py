@@ -271,6 +271,13 @@ class RedisBroker:
     async def ping(self) -> None:
         await self.redis.ping()
 
+    def unavailable(self, error: BaseException) -> bool:
+        # A pooled connection that Redis closed while it was away fails once more after the
+        # subscription is back: the same outage, met late.
+        # redis-py wraps socket errors in its own (whose cause is the OSError): a bare OSError
+        # comes from elsewhere (the database driver), and is the database's outage.
+        return isinstance(error, (RedisError, RedisClusterException))
+
     def health(self) -> dict[str, object]:
         return {
             "broker": "redis-cluster" if self.cluster else "redis",
