@@ -138,14 +138,14 @@ async def test_seat_journey_mayor_of_paris_seated_invited_and_credited(
         as_json = next(q for q in (await exported.json())["questions"] if q["text"] == QUESTION)
         table = await moderator_ctx.request.get(room_url(server_a, room_id) + "/questions.csv")
         rows = csv.DictReader(io.StringIO((await table.text()).lstrip("\ufeff")))
-        as_csv = next(row for row in rows if row["text"] == QUESTION)
-        assert (as_json["status"], as_json["answered_by"], as_csv["answered_by"]) == (
+        as_csv = next(row for row in rows if row["Text"] == QUESTION)
+        assert (as_json["status"], as_json["answered_by"], as_csv["Answered by"]) == (
             "answered",
             "Anne Hidalgo",
             "Anne Hidalgo",
         ), "answer credit names the mayor seated in the slot, never the moderator"
         assert as_json["to"]["key"] == f"{WORKSHOP_1}.5"
-        assert MODERATOR not in json.dumps([as_json["answered_by"], as_csv["answered_by"]])
+        assert MODERATOR not in json.dumps([as_json["answered_by"], as_csv["Answered by"]])
         assert problems == []
     finally:
         for context in contexts:

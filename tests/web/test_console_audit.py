@@ -242,6 +242,12 @@ async def test_every_mutating_route_writes_the_audit_log(world: World) -> None:
                 "session.updated",
             ),
             (
+                ROUTE + "/programme/{session}/seats/{slot}",
+                f"/programme/{WORKSHOP_1}/seats/{WORKSHOP_1}.5",
+                {"name": "Anne Hidalgo", "city": "Paris", "confirmed": "on"},
+                "slot.seated",
+            ),
+            (
                 ROUTE + "/programme/{session}/remove",
                 f"/programme/{WORKSHOP_2}/remove",
                 {},
