@@ -17,11 +17,19 @@ from townhall.cli_access import demo_links
 from townhall.platform import programme
 from townhall.platform.clock import SystemClock
 from townhall.platform.db import make_engine, make_sessionmaker
-from townhall.platform.models import AuditEntry, ClockAnchor, Invitation
+from townhall.platform.models import (
+    AuditEntry,
+    ClockAnchor,
+    Invitation,
+    ProgrammeSession,
+    Room,
+    RoomEvent,
+)
 from townhall.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMIT = ROOT / "programmes" / "mayors-summit-2021.toml"
+PEOPLE_CHANGED = "room.people_changed"
 DEMOCON = ROOT / "tests" / "data" / "examples" / "pretalx-democon.schedule.json"
 
 
@@ -60,6 +68,32 @@ def test_cli_imports_then_updates_in_place(townhall) -> None:
         "mayors-summit-2021: 7 session(s) created, 0 updated, 0 removed\n",
         "mayors-summit-2021: 0 session(s) created, 7 updated, 0 removed\n",
     )
+
+
+def test_cli_reimport_logs_changed_people_in_their_rooms_only(townhall, tmp_path: Path) -> None:
+    """Open screens follow a re-imported file as they follow a seat filled in the console: the
+    rooms whose people changed get ``room.people_changed`` (the server's sweep delivers it)."""
+    renamed = tmp_path / "renamed.toml"
+    renamed.write_text(
+        SUMMIT.read_text().replace('name = "Sameh Wahba"', 'name = "Sameh N. Wahba"')
+    )
+    townhall("programme", "import", str(SUMMIT))
+    townhall("programme", "import", str(SUMMIT))  # unchanged: nothing to tell
+    unchanged = _rows(tmp_path, select(RoomEvent.room_id).where(RoomEvent.name == PEOPLE_CHANGED))
+    townhall("programme", "import", str(renamed))
+    logged = _rows(
+        tmp_path,
+        select(ProgrammeSession.slug, RoomEvent.data)
+        .join(Room, Room.id == RoomEvent.room_id)
+        .join(ProgrammeSession, ProgrammeSession.id == Room.session_id)
+        .where(RoomEvent.name == PEOPLE_CHANGED),
+    )
+    assert unchanged == []
+    assert [slug for slug, _ in logged] == ["workshop-1-building-resilience"]
+    [(_, data)] = logged
+    assert {"key": "sameh-wahba", "credit": "Sameh N. Wahba"}.items() <= next(
+        p for p in data["people"] if p["key"] == "sameh-wahba"
+    ).items()
 
 
 def test_cli_refuses_a_broken_file_naming_the_place(townhall, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townhall.cli_access import WORKSHOP_1, demo_links
-from townhall.platform import programme, rehearsal
+from townhall.platform import programme, rehearsal, seats
 from townhall.platform.db import make_engine, make_sessionmaker
 from townhall.platform.errors import DomainError
 from townhall.platform.models import Event
@@ -43,9 +43,16 @@ async def import_file(settings: Settings, path: Path) -> int:
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as db:
+            known = await programme.find_event(db, slug=spec.event.slug)
+            people_before = await seats.people_by_room(db, event_id=known.id) if known else {}
             result = await programme.import_programme(
                 db, spec=spec, opens_minutes_before=settings.room_opens_minutes_before
             )
+            if known is not None:  # open screens follow changed people (the server's sweep)
+                clock = await rehearsal.event_clock(db, requested=settings.now)
+                await seats.log_people_changes(
+                    db, event_id=known.id, before=people_before, now=clock.now()
+                )
             await db.commit()
     finally:
         await engine.dispose()

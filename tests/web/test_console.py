@@ -341,7 +341,24 @@ async def test_console_programme_edit_round_trip(world: World) -> None:
         person="ada-lovelace", role="discussant", status="tbc"
     )
     assert len(session.appearances) == 8  # one removed, one added
-    assert await world.logged(world.rooms[WORKSHOP_1]) == ["room.schedule_changed"]
+    # Open screens follow: the room's people list (addressees, panel names) is logged anew.
+    assert await world.logged(world.rooms[WORKSHOP_1]) == [
+        "room.schedule_changed",
+        "room.people_changed",
+    ]
+    async with world.sessionmaker() as db:
+        people = await db.scalar(
+            select(RoomEvent.data)
+            .where(RoomEvent.room_id == world.rooms[WORKSHOP_1])
+            .order_by(RoomEvent.seq.desc())
+            .limit(1)
+        )
+    assert people["people"][-1] == {
+        "key": "ada-lovelace",
+        "name": "Ada Lovelace (tbc)",
+        "credit": "Ada Lovelace",
+        "city": None,
+    }
     assert (await world.audit())[0][1:] == ("session.updated", WORKSHOP_1)
 
 

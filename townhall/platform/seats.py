@@ -118,6 +118,38 @@ async def _session_people(db: AsyncSession, session_id: int | None) -> list[dict
     return _people_entries((appearance, person) for appearance, person in rows.all())
 
 
+async def people_by_room(db: AsyncSession, *, event_id: int) -> dict[int, list[dict[str, Any]]]:
+    """Every room's people as :func:`people_json` lists them: what an edit of the programme is
+    compared against (:func:`log_people_changes`)."""
+    rooms = await db.execute(
+        select(Room.id, Room.session_id)
+        .join(ProgrammeSession, ProgrammeSession.id == Room.session_id)
+        .where(ProgrammeSession.event_id == event_id)
+    )
+    return {room_id: await _session_people(db, session_id) for room_id, session_id in rooms.all()}
+
+
+async def log_people_changes(
+    db: AsyncSession,
+    *,
+    event_id: int,
+    before: dict[int, list[dict[str, Any]]],
+    now: datetime,
+) -> list[LoggedEvent]:
+    """After an edit of the programme (the console's session form, a re-imported file): log
+    ``room.people_changed`` in each room whose people are no longer ``before``, so open screens
+    follow as they do a seat being filled. A room the edit created has no one to tell."""
+    await db.flush()
+    after = await people_by_room(db, event_id=event_id)
+    return [
+        await append_event(
+            db, room_id=room_id, name="room.people_changed", data={"people": people}, at=now
+        )
+        for room_id, people in after.items()
+        if room_id in before and before[room_id] != people
+    ]
+
+
 def is_slot_key(key: str, session_slug: str, position: int) -> bool:
     """Whether ``key`` is the slot key the programme file gives entry ``position`` (from 0)."""
     return key == f"{session_slug}.{position + 1}"

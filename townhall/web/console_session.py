@@ -233,6 +233,7 @@ async def save_session(request: Request) -> Response:
             sort_problems(programme_edit.problems_of(changed), errors, rows=kept, known=True)
         else:
             try:
+                people_before = await seats.people_by_room(db, event_id=console.event.id)
                 events = await programme_edit.update_session(
                     db,
                     event_id=console.event.id,
@@ -240,6 +241,9 @@ async def save_session(request: Request) -> Response:
                     changes=changes,
                     now=services.clock.now(),
                     expected_version=values["version"] or None,
+                )
+                events += await seats.log_people_changes(
+                    db, event_id=console.event.id, before=people_before, now=services.clock.now()
                 )
             except ProgrammeError as exc:
                 sort_problems(exc.problems, errors, rows=kept)
