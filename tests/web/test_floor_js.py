@@ -4,28 +4,9 @@ server's time (``ends_at`` from the server), not against the viewer's clock."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
-JS = Path(__file__).resolve().parents[2] / "townhall" / "web" / "static" / "js"
-MODULES = ("floor", "qa", "live", "labels")
-
-
-def run_in_node(folder: Path, script: str) -> object:
-    for name in MODULES:
-        text = (JS / f"{name}.js").read_text()
-        for other in MODULES:
-            text = text.replace(f'from "./{other}.js"', f'from "./{other}.mjs"')
-        (folder / f"{name}.mjs").write_text(text)
-    (folder / "run.mjs").write_text(script)
-    node = shutil.which("node")
-    assert node, "Node.js is needed to run the browser modules"
-    done = subprocess.run(
-        [node, str(folder / "run.mjs")], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+from support.node import run_in_node
 
 
 def test_turn_clock_counts_down_to_the_servers_end_and_then_over_time(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_qa_js_views import run_in_node
+from support.node import run_in_node
 
 HARNESS = """
 import { LiveConnection } from "./live.mjs";
