@@ -214,6 +214,18 @@ async def test_console_routes_non_organizers_get_403(world: World, role: str) ->
     assert await world.spec() == before
 
 
+# A session the console's "new session" form adds (a day after the Summit's last).
+NEW_SESSION = {
+    "slug": "extra",
+    "title": "Extra",
+    "kind": "panel",
+    "format": "online",
+    "date": "2021-12-09",
+    "start": "10:00",
+    "end": "11:00",
+}
+
+
 async def test_console_routes_organizer_gets_pages_and_redirects(world: World) -> None:
     async with world.client_as("organizer") as client:
         pages = {path: await client.get(CONSOLE + path) for path in READS}
@@ -221,15 +233,7 @@ async def test_console_routes_organizer_gets_pages_and_redirects(world: World) -
         rooms = parse(pages["/rooms"].text)
         room = world.rooms[WORKSHOP_1]
         posts = {
-            "/programme": {
-                "slug": "extra",
-                "title": "Extra",
-                "kind": "panel",
-                "format": "online",
-                "date": "2021-12-09",
-                "start": "10:00",
-                "end": "11:00",
-            },
+            "/programme": NEW_SESSION,
             "/people": {"name": "Ada Lovelace"},
             f"/programme/{WORKSHOP_1}": form_fields(edit, ""),
             f"/rooms/{room}": form_fields(rooms, f"{CONSOLE}/rooms/{room}"),

@@ -9,6 +9,7 @@ from xml.etree.ElementTree import Element
 
 from test_console import (
     CONSOLE,
+    NEW_SESSION,
     NOW,
     ORIGIN,
     WORKSHOP_1,
@@ -221,19 +222,10 @@ async def test_every_mutating_route_writes_the_audit_log(world: World) -> None:
         edit = form_fields(parse((await client.get(f"{CONSOLE}/programme/{WORKSHOP_1}")).text), "")
         rooms = parse((await client.get(f"{CONSOLE}/rooms")).text)
         settings = form_fields(rooms, f"{CONSOLE}/rooms/{room}") | {"stage_url": "https://x.org"}
-        new_session = {
-            "slug": "extra",
-            "title": "Extra",
-            "kind": "panel",
-            "format": "online",
-            "date": "2021-12-09",
-            "start": "10:00",
-            "end": "11:00",
-        }
         # (route, path, form, the action it records)
         posts = [
             (ROUTE + "/admission", "/admission", {"admission": "open"}, "event.admission_changed"),
-            (ROUTE + "/programme", "/programme", new_session, "session.created"),
+            (ROUTE + "/programme", "/programme", NEW_SESSION, "session.created"),
             (ROUTE + "/people", "/people", {"name": "Ada Lovelace"}, "person.created"),
             (
                 ROUTE + "/programme/{session}",
